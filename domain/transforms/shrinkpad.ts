@@ -1,0 +1,101 @@
+/**
+ * ShrinkPad (section 5.1): shrink each image by `s` pixels with bilinear interpolation, then
+ * zero-pad it back to full size at a random offset. Resizing follows torchvision's convention
+ * (align_corners=False, half-pixel centres), which is not tfjs's default; see NOTES.md.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageTransform } from '../common/types.js';
+import type { Rng } from '../common/rng.js';
+
+/** Where one shrunk image sits inside the padded frame: `top` in 0..size rows, `left` in 0..size columns. */
+export interface PadOffset {
+  top: number;
+  left: number;
+}
+
+/** One image's draw: shrink size and offset. */
+export interface ShrinkPadDraw extends PadOffset {
+  size: number;
+}
+
+/** Bilinear resize of a batch to `height` x `width` with half-pixel centres (PyTorch align_corners=False). */
+export function resizeBilinearTorch(x: tf.Tensor4D, height: number, width: number): tf.Tensor4D {
+  return tf.image.resizeBilinear(x, [height, width], false, true);
+}
+
+/**
+ * Applies ShrinkPad with one explicit draw per image. Images sharing a shrink size are resized
+ * together; padding is per image since offsets differ.
+ */
+export function shrinkPadWithDraws(x: tf.Tensor4D, draws: ShrinkPadDraw[]): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  if (draws.length !== n) throw new RangeError(`shrinkPad: ${draws.length} draws for a batch of ${n} images`);
+  draws.forEach((d, i) => checkDraw(d, h, w, i));
+  return tf.tidy(() => {
+    const out: tf.Tensor3D[] = new Array(n);
+    const bySize = new Map<number, number[]>();
+    draws.forEach((d, i) => bySize.set(d.size, [...(bySize.get(d.size) ?? []), i]));
+    for (const [size, members] of bySize) {
+      const group = tf.gather(x, members);
+      const shrunk = size === 0 ? group : resizeBilinearTorch(group, h - size, w - size);
+      const parts = tf.unstack(shrunk) as tf.Tensor3D[];
+      members.forEach((imageIndex, k) => {
+        const { top, left } = draws[imageIndex];
+        out[imageIndex] = tf.pad(parts[k], [[top, size - top], [left, size - left], [0, 0]]);
+      });
+    }
+    // Bilinear weights are convex, but float rounding can step a hair outside [0, 1].
+    return tf.clipByValue(tf.stack(out), 0, 1) as tf.Tensor4D;
+  });
+}
+
+/** ShrinkPad-`size` with explicit offsets, one per image (tests, reproducible figures). */
+export function shrinkPadAt(x: tf.Tensor4D, size: number, offsets: PadOffset[]): tf.Tensor4D {
+  return shrinkPadWithDraws(x, offsets.map((o) => ({ size, ...o })));
+}
+
+/** Draws one offset per image uniformly from 0..size for both top and left. */
+export function drawOffsets(count: number, size: number, rng: Rng): PadOffset[] {
+  return Array.from({ length: count }, () => ({ left: rng.int(0, size), top: rng.int(0, size) }));
+}
+
+/** ShrinkPad-`size` (the defense): fixed shrink size, random offset drawn per image from `rng`. */
+export function shrinkPad(x: tf.Tensor4D, size: number, rng: Rng): tf.Tensor4D {
+  checkSize(size, x.shape[1], x.shape[2]);
+  return shrinkPadAt(x, size, drawOffsets(x.shape[0], size, rng));
+}
+
+/** Draws a shrink size uniformly from 0..maxSize for each image, then its offset. */
+export function drawShrinkPad(count: number, maxSize: number, rng: Rng): ShrinkPadDraw[] {
+  return Array.from({ length: count }, () => {
+    const size = rng.int(0, maxSize);
+    return { size, left: rng.int(0, size), top: rng.int(0, size) };
+  });
+}
+
+/** The enhanced attacks' random ShrinkPad: shrink size uniform in 0..maxSize per image. */
+export function randomShrinkPad(maxSize: number): ImageTransform {
+  if (!Number.isInteger(maxSize) || maxSize < 0) throw new RangeError(`shrinkpad maxSize must be a non-negative integer, got ${maxSize}`);
+  return (x, rng) => {
+    checkSize(maxSize, x.shape[1], x.shape[2]);
+    return shrinkPadWithDraws(x, drawShrinkPad(x.shape[0], maxSize, rng));
+  };
+}
+
+/** The ImageTransform form of the fixed-size defense. */
+export function fixedShrinkPad(size: number): ImageTransform {
+  return (x, rng) => shrinkPad(x, size, rng);
+}
+
+function checkSize(size: number, h: number, w: number): void {
+  if (!Number.isInteger(size) || size < 0 || size >= Math.min(h, w)) {
+    throw new RangeError(`shrinkpad size must be an integer in 0..${Math.min(h, w) - 1} for ${h}x${w} images, got ${size}`);
+  }
+}
+
+function checkDraw(d: ShrinkPadDraw, h: number, w: number, i: number): void {
+  checkSize(d.size, h, w);
+  for (const [name, v] of [['top', d.top], ['left', d.left]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > d.size) throw new RangeError(`shrinkpad image ${i}: ${name} offset must be an integer in 0..${d.size}, got ${v}`);
+  }
+}
