@@ -1,0 +1,187 @@
+/**
+ * Convolution gradients for the wasm backend, expressed as forward
+ * convolutions so that XNNPACK's fast Conv2D does the arithmetic:
+ *
+ * - input gradient: dy (zero-dilated by the stride) convolved with the
+ *   spatially flipped filter whose in/out channels are swapped, padded so the
+ *   result has the input's size;
+ * - filter gradient: a convolution "over the batch axis": x viewed as
+ *   [inC, H, W, N] (batch as channels) convolved with dy viewed as a filter
+ *   [outH, outW, N, outC] dilated by the stride, which yields [inC, kH, kW, outC].
+ *
+ * Shapes outside what these identities cover (NCHW, dilated forward filters,
+ * padding wider than the filter) fall back to the stock kernel when there is one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { allocFloat32, callWasmKernel, disposeInfo, heapView, type TensorInfo } from './kernel-calls.js';
+
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+interface ConvGradAttrs {
+  strides: number | [number, number];
+  pad: PadAttr;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function convInfoFor(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvGradAttrs,
+): Conv2DInfo {
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC');
+  return tf.backend_util.computeConv2DInfo(
+    xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, dataFormat,
+  );
+}
+
+/** Why the flipped-convolution identities do not apply, or null when they do. */
+export function unsupportedReason(info: Conv2DInfo): string | null {
+  if (info.dataFormat !== 'channelsLast') return `dataFormat ${info.dataFormat}`;
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return 'dilated filter';
+  const { top, left } = info.padInfo;
+  if (top > info.filterHeight - 1 || left > info.filterWidth - 1) return 'padding wider than the filter';
+  return null;
+}
+
+/** [kH, kW, inC, outC] -> spatially flipped [kH, kW, outC, inC]. */
+function flipTransposeFilter(backend: BackendWasm, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const out = allocFloat32(backend, [kh, kw, co, ci]);
+  const src = heapView(backend, filter);
+  const dst = heapView(backend, out.info);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const s = (y * kw + x) * ci * co;
+      const d = ((kh - 1 - y) * kw + (kw - 1 - x)) * co * ci;
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) dst[d + o * ci + i] = src[s + i * co + o];
+      }
+    }
+  }
+  return out.info;
+}
+
+/** Inserts (stride - 1) zeros between neighbouring pixels of an NHWC tensor. */
+function dilateSpatially(backend: BackendWasm, t: TensorInfo, sh: number, sw: number): TensorInfo {
+  const [n, h, w, c] = t.shape;
+  const dh = (h - 1) * sh + 1;
+  const dw = (w - 1) * sw + 1;
+  const out = allocFloat32(backend, [n, dh, dw, c]);
+  const src = heapView(backend, t);
+  const dst = heapView(backend, out.info);
+  dst.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const s = ((b * h + y) * w + x) * c;
+        const d = ((b * dh + y * sh) * dw + x * sw) * c;
+        dst.set(src.subarray(s, s + c), d);
+      }
+    }
+  }
+  return out.info;
+}
+
+/** dx for y = conv2d(x, filter): dy (dilated by the stride) convolved with the flipped, transposed filter. */
+export function conv2dInputGradient(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: [number, number, number, number],
+  info: Conv2DInfo,
+): TensorInfo {
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const [, outH, outW] = dy.shape;
+  const [, inH, inW] = inputShape;
+  const temps: TensorInfo[] = [];
+  const wT = flipTransposeFilter(backend, filter);
+  temps.push(wT);
+  let dyD = dy;
+  if (sh > 1 || sw > 1) {
+    dyD = dilateSpatially(backend, dy, sh, sw);
+    temps.push(dyD);
+  }
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  // Chosen so the result is exactly the input's size; rows of x that the forward pass never read get zero gradient.
+  const bottom = inH + info.padInfo.top - 1 - (outH - 1) * sh;
+  const right = inW + info.padInfo.left - 1 - (outW - 1) * sw;
+  const cropH = Math.max(0, -bottom);
+  const cropW = Math.max(0, -right);
+  let dx = callWasmKernel(backend, 'Conv2D', { x: dyD, filter: wT }, {
+    strides: [1, 1],
+    pad: [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]],
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+  });
+  if (cropH > 0 || cropW > 0) {
+    const cropped = callWasmKernel(backend, 'Slice', { x: dx }, { begin: [0, 0, 0, 0], size: inputShape });
+    temps.push(dx);
+    dx = cropped;
+  }
+  disposeInfo(backend, ...temps);
+  return dx;
+}
+
+/** dW for y = conv2d(x, filter): a convolution over the batch axis, x^T [inC,H,W,N] by dy^T [outH,outW,N,outC]. */
+export function conv2dFilterGradient(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: [number, number, number, number],
+  info: Conv2DInfo,
+): TensorInfo {
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const [, inH, inW] = x.shape;
+  const [, outH, outW] = dy.shape;
+  const xT = callWasmKernel(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const dyT = callWasmKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  const { top, left } = info.padInfo;
+  // Negative means the forward pass never read the last rows/columns: pad nothing and crop the surplus taps.
+  const bottom = kh + (outH - 1) * sh - inH - top;
+  const right = kw + (outW - 1) * sw - inW - left;
+  const g = callWasmKernel(backend, 'Conv2D', { x: xT, filter: dyT }, {
+    strides: [1, 1],
+    pad: [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]],
+    dataFormat: 'NHWC',
+    dilations: [sh, sw],
+  });
+  disposeInfo(backend, xT, dyT);
+  const temps = [g];
+  let gc = g;
+  if (bottom < 0 || right < 0) {
+    gc = callWasmKernel(backend, 'Slice', { x: g }, { begin: [0, 0, 0, 0], size: [filterShape[2], kh, kw, filterShape[3]] });
+    temps.push(gc);
+  }
+  const dw = callWasmKernel(backend, 'Transpose', { x: gc }, { perm: [1, 2, 0, 3] });
+  disposeInfo(backend, ...temps);
+  return dw;
+}
+
+export function conv2DBackpropInputKernel(fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const a = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
+    const info = convInfoFor(a.inputShape, filter.shape as [number, number, number, number], a);
+    const why = unsupportedReason(info);
+    if (why !== null) {
+      if (fallback) return fallback({ inputs, backend, attrs });
+      throw new Error(`Conv2DBackpropInput on wasm: unsupported configuration (${why})`);
+    }
+    return conv2dInputGradient(backend as BackendWasm, dy, filter, a.inputShape, info);
+  };
+}
+
+export function conv2DBackpropFilterKernel(): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
+    const info = convInfoFor(x.shape as [number, number, number, number], a.filterShape, a);
+    const why = unsupportedReason(info);
+    if (why !== null) throw new Error(`Conv2DBackpropFilter on wasm: unsupported configuration (${why}); use NHWC, dilation 1 and padding narrower than the filter`);
+    return conv2dFilterGradient(backend as BackendWasm, x, dy, a.filterShape, info);
+  };
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../domain/common/rng.js';
+import { randomArray, worstError } from './compare.js';
+
+interface Case {
+  n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: 'same' | 'valid';
+}
+
+const cases: Case[] = [
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, k: [3, 3], s: 1, pad: 'same' },
+  { n: 3, h: 7, w: 9, ci: 5, co: 6, k: [3, 3], s: 1, pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 4, co: 8, k: [3, 3], s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 7, ci: 3, co: 5, k: [3, 3], s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 10, ci: 4, co: 3, k: [3, 3], s: 2, pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 6, co: 4, k: [1, 1], s: 2, pad: 'same' },
+  { n: 3, h: 5, w: 5, ci: 4, co: 4, k: [1, 1], s: 1, pad: 'valid' },
+  { n: 2, h: 11, w: 6, ci: 2, co: 3, k: [5, 3], s: 1, pad: 'same' },
+  { n: 2, h: 10, w: 10, ci: 3, co: 2, k: [4, 4], s: 2, pad: 'same' },
+  { n: 1, h: 6, w: 6, ci: 3, co: 3, k: [3, 3], s: 3, pad: 'valid' },
+];
+
+describe('wasm conv2d gradients match cpu', () => {
+  for (const c of cases) {
+    it(`x[${c.n},${c.h},${c.w},${c.ci}] k${c.k.join('x')}x${c.co} stride ${c.s} ${c.pad}`, async () => {
+      const rng = new Rng(`conv-${JSON.stringify(c)}`);
+      const xs = randomArray(rng, c.n * c.h * c.w * c.ci);
+      const ws = randomArray(rng, c.k[0] * c.k[1] * c.ci * c.co);
+      const outH = c.pad === 'same' ? Math.ceil(c.h / c.s) : Math.floor((c.h - c.k[0]) / c.s) + 1;
+      const outW = c.pad === 'same' ? Math.ceil(c.w / c.s) : Math.floor((c.w - c.k[1]) / c.s) + 1;
+      const dys = randomArray(rng, c.n * outH * outW * c.co);
+      const err = await worstError(() => {
+        const x = tf.tensor4d(xs, [c.n, c.h, c.w, c.ci]);
+        const w = tf.tensor4d(ws, [c.k[0], c.k[1], c.ci, c.co]);
+        const dy = tf.tensor4d(dys, [c.n, outH, outW, c.co]);
+        const common = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC' };
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...common, inputShape: [c.n, c.h, c.w, c.ci] }) as tf.Tensor;
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: [c.k[0], c.k[1], c.ci, c.co] }) as tf.Tensor;
+        return [dx, dw];
+      });
+      expect(err).toBeLessThan(1e-4);
+    });
+  }
+
+  it('gradients of a conv through tf.grads agree (the path model.fit takes)', async () => {
+    const rng = new Rng('conv-grads');
+    const xs = randomArray(rng, 2 * 6 * 6 * 3);
+    const ws = randomArray(rng, 3 * 3 * 3 * 4);
+    const err = await worstError(() => {
+      const x = tf.tensor4d(xs, [2, 6, 6, 3]);
+      const w = tf.tensor4d(ws, [3, 3, 3, 4]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').square().sum();
+      return tf.grads(f)([x, w]);
+    });
+    expect(err).toBeLessThan(1e-4);
+  });
+});
