@@ -1,0 +1,63 @@
+/**
+ * Seeded weight initialisation from the project's Rng, so that a seed gives
+ * the same weights on every backend and in every process.
+ *
+ * The recipe follows the PyTorch code the paper builds on (bearpaw's
+ * pytorch-classification, torchvision's ResNet): conv kernels are
+ * Kaiming-normal with fan-out and ReLU gain, std = sqrt(2 / (k*k*out)); conv
+ * biases start at zero; dense layers keep PyTorch's nn.Linear default,
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias; batch norm starts
+ * at gamma 1, beta 0 (set when the layers are built). Each layer draws from
+ * its own fork of the seed, keyed by layer name, so changing one layer does
+ * not shift the others' draws.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../common/rng.js';
+
+type Draw = (rng: Rng, count: number) => Float32Array;
+
+const normal = (std: number): Draw => (rng, count) => {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = std * rng.normal();
+  return out;
+};
+
+const uniform = (bound: number): Draw => (rng, count) => {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = rng.range(-bound, bound);
+  return out;
+};
+
+const zeros: Draw = (_rng, count) => new Float32Array(count);
+
+/** How to draw one weight of a layer, or null to keep its build-time value. */
+function drawFor(className: string, role: string, kernelShape: number[]): Draw | null {
+  if (className === 'Conv2D') {
+    const [kh, kw, , out] = kernelShape;
+    return role === 'kernel' ? normal(Math.sqrt(2 / (kh * kw * out))) : zeros;
+  }
+  if (className === 'Dense') return uniform(1 / Math.sqrt(kernelShape[0]));
+  return null;
+}
+
+export function initialiseWeights(model: tf.LayersModel, seed: number): void {
+  const root = new Rng(`init/${seed}`);
+  for (const layer of model.layers) {
+    const weights = layer.weights;
+    const kernel = weights.find((w) => w.originalName.endsWith('/kernel'));
+    if (!kernel) continue;
+    const rng = root.fork(layer.name);
+    const values: tf.Tensor[] = [];
+    let changed = false;
+    for (const w of weights) {
+      const role = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
+      const draw = drawFor(layer.getClassName(), role, kernel.shape as number[]);
+      if (draw) changed = true;
+      const shape = w.shape as number[];
+      const count = shape.reduce((a, b) => a * b, 1);
+      values.push(draw ? tf.tensor(draw(rng, count), shape) : w.read().clone());
+    }
+    if (changed) layer.setWeights(values);
+    tf.dispose(values);
+  }
+}
