@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluateClaims, CLAIM_COUNT, type ClaimThresholds } from '../../domain/report/claims.js';
+import { factKey, mergeFacts } from '../../domain/report/facts.js';
+import { toCsv, toMarkdown, text, value, type ResultTable } from '../../domain/report/tables.js';
+import { buildReport, lintReport, publishReport, type ReportEntry } from '../../domain/report/report.js';
+import { TABLE1, TABLE2, TABLE3, TABLE4, TABLE6 } from '../../domain/report/paper-numbers.js';
+
+const T: ClaimThresholds = { highAsr: 80, lowAsr: 20, maxCleanDrop: 5, shiftPixels: 3, lowPixelValue: 64, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05 };
+
+describe('paper numbers', () => {
+  it('hold the values printed in the paper, spot-checked', () => {
+    expect(TABLE1.flip.vgg19.badnets).toEqual({ clean: 91.0, asr: 1.1 });
+    expect(TABLE1['fine-pruning'].resnet34.consistent.asr).toBe(18.9);
+    expect(TABLE2.vgg19.consistent.enhanced['shrinkpad-4']).toBe(90.9);
+    expect(TABLE3.blended[15]).toEqual({ clean: 64.5, asr: 99.9 });
+    expect(TABLE4.brightness.consistent['0.4']).toEqual({ clean: 91.9, asr: 92.6 });
+    expect(TABLE6['neural-cleanse'].resnet34).toEqual({ clean: 73.3, asr: 100 });
+  });
+});
+
+describe('claims', () => {
+  it('reports every claim as not run when no facts exist', () => {
+    const r = evaluateClaims({}, T);
+    expect(r).toHaveLength(CLAIM_COUNT);
+    expect(r.every((c) => c.status === 'not run in this profile')).toBe(true);
+  });
+
+  it('judges claim 3 from Flip/ShrinkPad facts in both directions', () => {
+    const f = {
+      [factKey.evalMetric('r', 'badnets', 'standard', 'flip', 'asr')]: 1,
+      [factKey.evalMetric('r', 'consistent', 'standard', 'flip', 'asr')]: 97,
+      [factKey.evalMetric('r', 'badnets', 'standard', 'shrinkpad-4', 'asr')]: 3,
+    };
+    expect(evaluateClaims(f, T)[2].status).toBe('holds');
+    const g = { ...f, [factKey.evalMetric('r', 'badnets', 'standard', 'shrinkpad-4', 'asr')]: 55 };
+    const c3 = evaluateClaims(g, T)[2];
+    expect(c3.status).toBe('does not hold');
+    expect(c3.ours).toContain('55.0%');
+  });
+
+  it('judges claim 2 from the sensitivity facts and its thresholds', () => {
+    const f = { [factKey.sensitivityPlain('r')]: 99, [factKey.sensitivityRing('r', 3)]: 12, [factKey.sensitivityValue('r', 64)]: 8 };
+    expect(evaluateClaims(f, T)[1].status).toBe('holds');
+    expect(evaluateClaims(f, { ...T, lowAsr: 10 })[1].status).toBe('does not hold');
+  });
+
+  it('refuses contradictory facts', () => {
+    expect(() => mergeFacts([{ a: 1 }, { a: 2 }])).toThrow(/published twice/);
+  });
+});
+
+const table: ResultTable = {
+  id: 'table1',
+  title: 't',
+  caption: 'c',
+  columns: [{ key: 'attack', title: 'Attack' }, { key: 'asr', title: 'ASR (%)' }],
+  rows: [{ attack: text('BadNets'), asr: value(97.25, 100) }, { attack: text('Blended|x'), asr: value(undefined, 100) }],
+};
+
+describe('tables', () => {
+  it('writes CSV with ours and the paper side by side, and Markdown with no empty cell', () => {
+    const rows = toCsv(table).trim().split('\n').map((l) => l.split(','));
+    expect(rows[0]).toEqual(['Attack', 'ASR (%) (ours)', 'ASR (%) (paper)']);
+    expect(rows[1]).toEqual(['BadNets', '97.3', '100']);
+    expect(rows[2][1]).toBe('not run in this profile');
+    const md = toMarkdown(table);
+    expect(md).toContain('97.3 (paper 100)');
+    expect(lintReport(md, [])).toEqual([]);
+  });
+});
+
+describe('report', () => {
+  it('opens with the claims, lists every entry, has no empty cell, and publishes', async () => {
+    const entry = (kind: 'figure' | 'table', id: string): ReportEntry => ({
+      kind, id, title: id, caption: 'cap', paper: 'paper says', image: kind === 'figure' ? `figures/${id}.png` : undefined, markdown: kind === 'table' ? toMarkdown(table) : undefined,
+      lines: ['X in the paper; here Y'], provenance: { profile: 'smoke', dataset: 'synthetic', synthetic: true, backend: 'cpu', seed: '0', wallSeconds: 3 },
+    });
+    const md = buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [entry('figure', 'fig3'), entry('table', 'table1')], notes: ['lambda chosen by us'], generatedAt: 'now' });
+    expect(md.indexOf('## Claims')).toBeLessThan(md.indexOf('## Table 1'));
+    expect(md).toContain('**synthetic**');
+    expect(lintReport(md, ['fig3', 'table1'])).toEqual([]);
+    expect(lintReport(md, ['fig5'])).toEqual(['entry fig5 missing']);
+    expect(lintReport('| a |  |\n', [])).toHaveLength(1);
+
+    const art = mkdtempSync(join(tmpdir(), 'rep-'));
+    mkdirSync(join(art, 'figures'));
+    writeFileSync(join(art, 'figures', 'fig3.png'), 'x');
+    writeFileSync(join(art, 'REPORT.md'), md);
+    const dest = join(mkdtempSync(join(tmpdir(), 'pub-')), 'reports');
+    const copied = await publishReport(art, dest);
+    expect(copied).toContain('REPORT.md');
+    expect(existsSync(join(dest, 'figures', 'fig3.png'))).toBe(true);
+    expect(readFileSync(join(dest, 'REPORT.md'), 'utf8')).toBe(md);
+  });
+});
