@@ -24,6 +24,26 @@ function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(new tf.io.CompositeArrayBuffer(data).slice());
 }
 
+async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
+  const jsonPath = path.join(dir, MODEL_JSON);
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
+  } catch (err) {
+    throw new Error(`cannot read model at ${jsonPath}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(modelJson.weightsManifest)) throw new Error(`${jsonPath}: no weightsManifest`);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of modelJson.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) buffers.push(await fs.readFile(path.join(dir, p)));
+  }
+  const joined = Buffer.concat(buffers);
+  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
+  return tf.io.getModelArtifactsForJSONSync(modelJson, specs, weightData);
+}
+
 /** An IOHandler that saves to and loads from `dir` (created on save). */
 export function fileHandler(dir: string): tf.io.IOHandler {
   return {
@@ -57,25 +77,7 @@ export function fileHandler(dir: string): tf.io.IOHandler {
       };
     },
 
-    async load(): Promise<tf.io.ModelArtifacts> {
-      const jsonPath = path.join(dir, MODEL_JSON);
-      let modelJson: tf.io.ModelJSON;
-      try {
-        modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
-      } catch (err) {
-        throw new Error(`cannot read model at ${jsonPath}: ${(err as Error).message}`);
-      }
-      if (!Array.isArray(modelJson.weightsManifest)) throw new Error(`${jsonPath}: no weightsManifest`);
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Buffer[] = [];
-      for (const group of modelJson.weightsManifest) {
-        specs.push(...group.weights);
-        for (const p of group.paths) buffers.push(await fs.readFile(path.join(dir, p)));
-      }
-      const joined = Buffer.concat(buffers);
-      const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-      return tf.io.getModelArtifactsForJSONSync(modelJson, specs, weightData);
-    },
+    load: () => readArtifacts(dir),
   };
 }
 
@@ -92,7 +94,7 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
  * saved in `dir`; used to resume training into the caller's model object.
  */
 export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void> {
-  const artifacts = await fileHandler(dir).load();
+  const artifacts = await readArtifacts(dir);
   const named = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
   try {
     model.loadWeights(named, true);

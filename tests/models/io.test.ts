@@ -20,11 +20,12 @@ afterAll(async () => {
 function randomise(model: tf.LayersModel, seed: number): void {
   const rng = new Rng(seed);
   const values = model.weights.map((w) => {
-    const n = w.shape.reduce((a, b) => a * (b as number), 1);
+    const shape = w.shape as number[];
+    const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     const positive = w.originalName.endsWith('moving_variance');
     for (let i = 0; i < n; i++) data[i] = positive ? rng.range(0.5, 2) : rng.range(-0.3, 0.3);
-    return tf.tensor(data, w.shape as number[]);
+    return tf.tensor(data, shape);
   });
   model.setWeights(values);
   tf.dispose(values);

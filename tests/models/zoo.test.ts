@@ -9,7 +9,7 @@ beforeAll(async () => {
 const tiny = { numClasses: 10, inputShape: [16, 16, 3] as [number, number, number], seed: 1, width: 0.125 };
 
 function trainableCount(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b as number), 1), 0);
+  return model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 }
 
 function flatWeights(model: tf.LayersModel): Float32Array[] {
@@ -94,7 +94,7 @@ describe('buildModel', () => {
   it('initialises conv kernels Kaiming-normal (fan-out) and dense layers U(+-1/sqrt(fan_in))', () => {
     const model = buildModel('vgg11-bn', { numClasses: 10, inputShape: [32, 32, 3], seed: 3 });
     const kernel = model.getLayer('conv5_2').getWeights()[0].dataSync();
-    const std = Math.sqrt(kernel.reduce((s, v) => s + v * v, 0) / kernel.length);
+    const std = Math.sqrt(Array.from(kernel).reduce((s, v) => s + v * v, 0) / kernel.length);
     expect(std).toBeCloseTo(Math.sqrt(2 / (9 * 512)), 3);
     const bias = model.getLayer('conv5_2').getWeights()[1].dataSync();
     expect(Array.from(bias).every((v) => v === 0)).toBe(true);
