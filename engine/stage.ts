@@ -9,7 +9,11 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /** One node of the DAG, expanded from params by its kind. */
-export interface StageInstance<P extends Json = Json> {
+/*
+ * `P` is the params slice's type. It is not constrained to `Json` so that a kind may describe
+ * its slice with an `interface`; the values must still be plain JSON (they are hashed and sent to workers).
+ */
+export interface StageInstance<P = Json> {
   /** Unique across the whole DAG, e.g. `train/resnet20/badnets/standard/seed0`. */
   id: string;
   /** The slice of the params this instance reads. Its canonical JSON is part of the cache key. */
@@ -28,7 +32,7 @@ export interface ArtifactMeta {
   key: string;
   params: Json;
   upstream: Record<string, { id: string; key: string }>;
-  /** Relative path -> sha256 hex, for every file of the artifact except meta.json. */
+  /** Relative path -> sha256 hex, for every file of the artifact except meta.json and log.txt (the stage's log). */
   outputs: Record<string, string>;
   startedAt: string;
   endedAt: string;
@@ -57,7 +61,7 @@ export interface Progress {
   metrics?: Record<string, number>;
 }
 
-export interface StageContext<P extends Json = Json> {
+export interface StageContext<P = Json> {
   id: string;
   kind: string;
   key: string;
@@ -74,7 +78,7 @@ export interface StageContext<P extends Json = Json> {
   signal: AbortSignal;
 }
 
-export interface StageKind<P extends Json = Json> {
+export interface StageKind<P = Json> {
   /** Short name; artifacts live at `artifacts/<kind>/<key>/`. */
   kind: string;
   /** Expand this kind's instances from the effective params (already validated). */

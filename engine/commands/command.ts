@@ -1,0 +1,38 @@
+/** The CLI's command registry: built-in commands and any a pipeline adds. */
+import type { PipelineDefinition } from '../project.js';
+import type { Output } from '../reporter.js';
+
+export interface CliArgs {
+  positionals: string[];
+  profile?: string;
+  set: string[];
+  force: boolean;
+  dryRun: boolean;
+  json: boolean;
+  wait: boolean;
+  jobs?: number;
+  format?: string;
+}
+
+export type Flag = 'profile' | 'set' | 'force' | 'dry-run' | 'json' | 'wait' | 'jobs' | 'format';
+
+export interface CommandContext {
+  def: PipelineDefinition;
+  args: CliArgs;
+  stdout: Output;
+  stderr: Output;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the help text. */
+  summary: string;
+  /** e.g. `repro [targets...] [--force] [--dry-run] [--json] [-j N]`. */
+  usage: string;
+  flags: Flag[];
+  /** Resolves to the exit status. */
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Flags every command accepts. */
+export const COMMON_FLAGS: Flag[] = ['profile', 'set'];

@@ -1,0 +1,99 @@
+import { cpus } from 'node:os';
+import { withAncestors, resolveTargets } from '../graph.js';
+import { LocalExecutor } from '../local-executor.js';
+import { writeLock } from '../lockfile.js';
+import { describeReason } from '../fingerprint.js';
+import { plan } from '../plan.js';
+import { loadProject, resolvePath, type Project } from '../project.js';
+import { createReporter } from '../reporter.js';
+import { acquireRunLock } from '../runlock.js';
+import { execute, type InstanceResult } from '../scheduler.js';
+import type { Executor, ExecutorSettings } from '../executor.js';
+import type { Command, CommandContext } from './command.js';
+
+/** Builds the executor; a cluster executor can be swapped in by a pipeline. */
+export type ExecutorFactory = (settings: ExecutorSettings) => Executor;
+export const localExecutor: ExecutorFactory = (s) => new LocalExecutor(s);
+
+function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): number {
+  const items = [...plan(project, ids, forced).values()];
+  const stale = items.filter((i) => i.state === 'stale');
+  if (ctx.args.json) {
+    ctx.stdout.write(`${JSON.stringify({ dryRun: true, wouldRun: stale.map((i) => ({ id: i.id, reasons: i.reasons })), upToDate: items.length - stale.length }, null, 2)}\n`);
+    return 0;
+  }
+  for (const i of stale) ctx.stdout.write(`would run ${i.id}  (${i.reasons.map(describeReason).join('; ')})\n`);
+  ctx.stdout.write(`${stale.length} would run, ${items.length - stale.length} up to date\n`);
+  return 0;
+}
+
+function summaryJson(results: InstanceResult[], ms: number): unknown {
+  return {
+    ran: results.filter((r) => r.state === 'ran').map((r) => ({ id: r.id, key: r.key, reasons: r.state === 'ran' ? r.reasons : [], durationMs: r.state === 'ran' ? r.durationMs : 0 })),
+    cached: results.filter((r) => r.state === 'cached').map((r) => r.id),
+    failed: results.flatMap((r) => (r.state === 'failed' ? [{ id: r.id, key: r.key, ...r.outcome }] : [])),
+    skipped: results.flatMap((r) => (r.state === 'skipped' ? [{ id: r.id, because: r.because }] : [])),
+    durationMs: ms,
+  };
+}
+
+export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Command {
+  return {
+    name: 'repro',
+    summary: 'bring targets (default: everything) up to date',
+    usage: 'repro [targets...] [--force] [--dry-run] [--json] [-j N] [--wait]',
+    flags: ['force', 'dry-run', 'json', 'jobs', 'wait'],
+    async run(ctx) {
+      const t0 = Date.now();
+      const project = await loadProject(ctx.def, { profile: ctx.args.profile, overrides: ctx.args.set });
+      const targets = resolveTargets(project.dag, ctx.args.positionals);
+      const ids = withAncestors(project.dag, targets);
+      const forced = new Set(ctx.args.force ? targets : []);
+      if (ctx.args.dryRun) return dryRun(ctx, project, ids, forced);
+
+      const lock = await acquireRunLock(project.store.runLockFile, `repro ${ctx.args.positionals.join(' ')}`.trim(), {
+        wait: ctx.args.wait,
+        onWait: (o) => ctx.stderr.write(`waiting for pid ${o.pid} (${o.command}, since ${o.startedAt}) to release ${project.store.runLockFile}\n`),
+      });
+      project.store.clearTmp();
+      const reporter = createReporter(ctx.stdout, ctx.args.json ? 'json' : 'auto');
+      const executor = makeExecutor({
+        root: ctx.def.root,
+        artifactsDir: project.store.dir,
+        params: project.params,
+        environmentModule: ctx.def.environmentModule,
+        jobs: ctx.args.jobs ?? cpus().length,
+        events: { progress: (id, p) => reporter.progress(id, p), environment: (w, e) => reporter.environment(w, e) },
+      });
+      const onSignal = (sig: NodeJS.Signals): void => {
+        reporter.close();
+        ctx.stderr.write(`\n${sig}: stopping workers; finished artifacts are kept\n`);
+        void executor.close().finally(() => {
+          lock.release();
+          process.exit(130);
+        });
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const { results, lockEntries } = await execute(project, ids, forced, executor, reporter);
+        reporter.close();
+        const lockData = project.lock;
+        for (const [id, entry] of lockEntries) lockData.instances[id] = entry;
+        for (const id of Object.keys(lockData.instances)) if (!project.dag.nodes.has(id)) delete lockData.instances[id];
+        writeLock(resolvePath(ctx.def, ctx.def.lockFile), lockData);
+        const count = (s: InstanceResult['state']): number => results.filter((r) => r.state === s).length;
+        const ms = Date.now() - t0;
+        if (ctx.args.json) ctx.stdout.write(`${JSON.stringify(summaryJson(results, ms), null, 2)}\n`);
+        else ctx.stdout.write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped (${(ms / 1000).toFixed(2)} s)\n`);
+        return count('failed') > 0 ? 1 : 0;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        reporter.close();
+        await executor.close();
+        lock.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Brings a set of instances up to date: walks the DAG as upstream results
+ * arrive, computes each key from its upstreams' actual output digests (so an
+ * upstream that reran with identical outputs does not invalidate its
+ * dependents), reuses complete artifacts, and hands the rest to the executor
+ * at most `slots` at a time. A failure skips its descendants only.
+ */
+import type { Executor, Job, JobOutcome } from './executor.js';
+import { fingerprintKey, type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
+import { withDescendants } from './graph.js';
+import type { LockEntry } from './lockfile.js';
+import { artifactDigest, fingerprintOf, staleReasons } from './plan.js';
+import type { Project } from './project.js';
+
+export type InstanceResult =
+  | { id: string; kind: string; state: 'cached'; key: string }
+  | { id: string; kind: string; state: 'ran'; key: string; reasons: Reason[]; durationMs: number }
+  | { id: string; kind: string; state: 'failed'; key: string; reasons: Reason[]; outcome: Exclude<JobOutcome, { status: 'done' }> }
+  | { id: string; kind: string; state: 'skipped'; because: string };
+
+export interface RunListener {
+  started(id: string, reasons: Reason[]): void;
+  finished(result: InstanceResult): void;
+}
+
+export interface RunResult {
+  results: InstanceResult[];
+  /** Lock entries for every instance now up to date. */
+  lockEntries: Map<string, LockEntry>;
+}
+
+export async function execute(project: Project, ids: string[], forced: ReadonlySet<string>, executor: Executor, listener: RunListener): Promise<RunResult> {
+  const { dag, store } = project;
+  const selected = new Set(ids);
+  const waitingOn = new Map<string, number>();
+  for (const id of ids) waitingOn.set(id, Object.values(dag.nodes.get(id)!.deps).filter((d) => selected.has(d)).length);
+  const digests = new Map<string, string>();
+  const results = new Map<string, InstanceResult>();
+  const lockEntries = new Map<string, LockEntry>();
+  const ready = ids.filter((id) => waitingOn.get(id) === 0);
+  const queue: { job: Job; reasons: Reason[] }[] = [];
+  let running = 0;
+  let wake: (() => void) | undefined;
+
+  const release = (id: string): void => {
+    for (const next of dag.graph.successors(id) ?? []) {
+      if (!selected.has(next)) continue;
+      const n = waitingOn.get(next)! - 1;
+      waitingOn.set(next, n);
+      if (n === 0) ready.push(next);
+    }
+  };
+  const record = (r: InstanceResult): void => {
+    results.set(r.id, r);
+    listener.finished(r);
+  };
+  const succeed = (id: string, kind: string, key: string, fp: Fingerprint, outputs: Record<string, string>, digest: string): void => {
+    digests.set(id, digest);
+    lockEntries.set(id, { kind, key, outputsDigest: digest, outputs, fingerprint: fp });
+    release(id);
+  };
+
+  const resolveReady = (): void => {
+    while (ready.length) {
+      const id = ready.shift()!;
+      const node = dag.nodes.get(id)!;
+      const upstream: Record<string, UpstreamRef> = {};
+      for (const [local, dep] of Object.entries(node.deps)) {
+        const d = digests.get(dep);
+        if (d === undefined) throw new Error(`internal: ${id} became ready before ${dep}`);
+        upstream[local] = { id: dep, outputsDigest: d };
+      }
+      const fp = fingerprintOf(project, node, upstream);
+      const key = fingerprintKey(fp);
+      if (!forced.has(id) && store.has(node.kind, key)) {
+        const { outputs, outputsDigest } = artifactDigest(project, id, node.kind, key);
+        record({ id, kind: node.kind, state: 'cached', key });
+        succeed(id, node.kind, key, fp, outputs, outputsDigest);
+        continue;
+      }
+      const up: Job['upstream'] = {};
+      for (const [local, dep] of Object.entries(node.deps)) up[local] = { id: dep, kind: dag.nodes.get(dep)!.kind, key: lockEntries.get(dep)!.key };
+      queue.push({
+        job: { id, kind: node.kind, key, module: node.module, params: node.params, fingerprint: fp, upstream: up },
+        reasons: staleReasons(project, id, fp, key, forced.has(id)),
+      });
+    }
+  };
+
+  const launch = (job: Job, reasons: Reason[]): void => {
+    running += 1;
+    listener.started(job.id, reasons);
+    const t0 = Date.now();
+    void executor.run(job).then(
+      (outcome) => finish(job, reasons, outcome, Date.now() - t0),
+      (err: unknown) => finish(job, reasons, { status: 'crashed', error: String((err as Error)?.message ?? err), logTail: '' }, Date.now() - t0),
+    );
+  };
+
+  const finish = (job: Job, reasons: Reason[], outcome: JobOutcome, durationMs: number): void => {
+    running -= 1;
+    if (outcome.status === 'done') {
+      record({ id: job.id, kind: job.kind, state: 'ran', key: job.key, reasons, durationMs });
+      succeed(job.id, job.kind, job.key, job.fingerprint, outcome.meta.outputs, outcome.meta.outputsDigest);
+    } else {
+      record({ id: job.id, kind: job.kind, state: 'failed', key: job.key, reasons, outcome });
+      for (const d of withDescendants(dag, [job.id])) {
+        if (d !== job.id && selected.has(d) && !results.has(d)) {
+          record({ id: d, kind: dag.nodes.get(d)!.kind, state: 'skipped', because: `upstream ${job.id} failed` });
+        }
+      }
+    }
+    wake?.();
+  };
+
+  for (;;) {
+    resolveReady();
+    while (running < executor.slots && queue.length) {
+      const { job, reasons } = queue.shift()!;
+      launch(job, reasons);
+    }
+    if (running === 0 && queue.length === 0 && ready.length === 0) break;
+    await new Promise<void>((res) => (wake = res));
+    wake = undefined;
+  }
+  return { results: ids.map((id) => results.get(id)).filter((r): r is InstanceResult => r !== undefined), lockEntries };
+}
