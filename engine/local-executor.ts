@@ -148,6 +148,7 @@ export class LocalExecutor implements Executor {
       return { status: 'crashed', error: (err as Error).message, logTail: '' };
     }
     const outcome = await worker.run(job, logFile);
+    if (outcome.status === 'crashed') this.store.clearTmpFor(job.kind, job.key);
     if (!worker.dead) this.idle.push(worker);
     return outcome;
   }

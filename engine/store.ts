@@ -57,6 +57,13 @@ export class ArtifactStore {
     return dir;
   }
 
+  /** Removes what a crashed attempt at this key left in the temp area. */
+  clearTmpFor(kind: string, key: string): void {
+    if (!existsSync(this.tmpRoot)) return;
+    const prefix = `${kind}-${key.slice(0, 16)}-`;
+    for (const name of readdirSync(this.tmpRoot)) if (name.startsWith(prefix)) rmSync(join(this.tmpRoot, name), { recursive: true, force: true });
+  }
+
   /** Leftovers of killed attempts; only safe while holding the run lock. */
   clearTmp(): void {
     rmSync(this.tmpRoot, { recursive: true, force: true });
