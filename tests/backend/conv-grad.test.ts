@@ -55,3 +55,28 @@ describe('wasm conv2d gradients match cpu', () => {
     expect(err).toBeLessThan(1e-4);
   });
 });
+
+describe('grid filter gradient split into image chunks', () => {
+  it('gives the same filter gradient whatever the chunk size', async () => {
+    const { filterGradientByGrid } = await import('../../domain/backend/wasm/filter-grad-grid.js');
+    const rng = new Rng('grid-chunks');
+    const xs = randomArray(rng, 5 * 6 * 7 * 3);
+    const dys = randomArray(rng, 5 * 6 * 7 * 4);
+    const err = await worstError(() => {
+      const x = tf.tensor4d(xs, [5, 6, 7, 3]);
+      const dy = tf.tensor4d(dys, [5, 6, 7, 4]);
+      if (tf.getBackend() === 'cpu') {
+        const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] }) as tf.Tensor;
+        return [ref, ref.clone()];
+      }
+      const backend = tf.backend() as Parameters<typeof filterGradientByGrid>[0];
+      const geometry = { kh: 3, kw: 3, top: 1, left: 1, bottom: 1, right: 1 };
+      // 8*9*4 floats per padded image: chunks of 1 and 2 images, and a remainder chunk.
+      return [1, 2].map((images) => {
+        const info = filterGradientByGrid(backend, x, dy, geometry, images * 8 * 9 * 4 * 4);
+        return tf.engine().makeTensorFromTensorInfo(info);
+      });
+    });
+    expect(err).toBeLessThan(1e-4);
+  });
+});

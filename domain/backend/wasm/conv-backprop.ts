@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { filterGradientByGrid } from './filter-grad-grid.js';
 import { allocFloat32, callWasmKernel, disposeInfo, heapView, type TensorInfo } from './kernel-calls.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -182,6 +183,10 @@ export function conv2DBackpropFilterKernel(): tf.KernelFunc {
     const info = convInfoFor(x.shape as [number, number, number, number], a.filterShape, a);
     const why = unsupportedReason(info);
     if (why !== null) throw new Error(`Conv2DBackpropFilter on wasm: unsupported configuration (${why}); use NHWC, dilation 1 and padding narrower than the filter`);
+    const { top, left, bottom, right } = info.padInfo;
+    if (info.strideHeight === 1 && info.strideWidth === 1) {
+      return filterGradientByGrid(backend as BackendWasm, x, dy, { kh: info.filterHeight, kw: info.filterWidth, top, left, bottom, right });
+    }
     return conv2dFilterGradient(backend as BackendWasm, x, dy, a.filterShape, info);
   };
 }

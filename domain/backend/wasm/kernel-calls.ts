@@ -52,3 +52,26 @@ export function heapView(backend: BackendWasm, info: TensorInfo): Float32Array {
   if (info.dtype !== 'float32') throw new Error(`expected a float32 tensor, got ${info.dtype}`);
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
+
+/**
+ * A tensor over memory owned by another tensor, starting `offsetElems` floats
+ * into it (no copy). Release it with `releaseView`, never `disposeInfo`: the
+ * memory belongs to the parent.
+ */
+export function viewInto(backend: BackendWasm, parent: TensorInfo, offsetElems: number, shape: number[]): TensorInfo {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const parentSize = parent.shape.reduce((a, b) => a * b, 1);
+  if (offsetElems < 0 || offsetElems + size > parentSize) {
+    throw new Error(`view of ${size} floats at ${offsetElems} does not fit in a tensor of ${parentSize}`);
+  }
+  const base = backend.dataIdMap.get(parent.dataId)!.memoryOffset;
+  return backend.makeOutput(shape, 'float32', base + offsetElems * Float32Array.BYTES_PER_ELEMENT);
+}
+
+export function releaseView(backend: BackendWasm, view: TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId);
+  if (!data) return;
+  backend.dataIdMap.delete(view.dataId);
+  // Drops the C++ side's record (and any operator cached for it) without freeing the parent's memory.
+  (backend.wasm as unknown as { tfjs: { disposeData(id: number): void } }).tfjs.disposeData(data.id);
+}
