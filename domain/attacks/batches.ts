@@ -41,9 +41,15 @@ export interface BatchSourceOptions {
   enhanceBenign?: boolean;
 }
 
+/** The training loop's batch (x float [0, 1] NHWC, y int32 labels). */
 export interface Batch {
   x: tf.Tensor4D;
   y: tf.Tensor1D;
+}
+
+/** An epoch's batches with their count known up front, for progress reports. */
+export interface BatchSequence extends Iterable<Batch> {
+  readonly length: number;
 }
 
 /** Replaces the images at `indices` by `replacement` ([indices.length, H, W, C] uint8), in a copy. */
@@ -125,10 +131,12 @@ function checkOptions(set: TrainingImages, o: BatchSourceOptions): void {
  * The `batches(epoch, rng)` function of the training loop. Each batch's tensors belong to the
  * caller, who disposes them. The last batch may be smaller.
  */
-export function poisonedBatches(set: TrainingImages, o: BatchSourceOptions): (epoch: number, rng: Rng) => Iterable<Batch> {
+export function poisonedBatches(set: TrainingImages, o: BatchSourceOptions): (epoch: number, rng: Rng) => BatchSequence {
   checkOptions(set, o);
   const [h, w, c] = set.shape;
-  return function* batchesOfEpoch(_epoch: number, rng: Rng): Iterable<Batch> {
+  const length = Math.ceil(set.labels.length / o.batchSize);
+  return (_epoch, rng) => ({ length, [Symbol.iterator]: () => batchesOfEpoch(rng) });
+  function* batchesOfEpoch(rng: Rng): Iterator<Batch> {
     const order = rng.permutation(set.labels.length);
     for (let start = 0; start < order.length; start += o.batchSize) {
       const members = order.slice(start, start + o.batchSize);
@@ -144,7 +152,7 @@ export function poisonedBatches(set: TrainingImages, o: BatchSourceOptions): (ep
       const y = tf.tensor1d(Int32Array.from(members, (i) => set.labels[i]), 'int32');
       yield { x, y };
     }
-  };
+  }
 }
 
 function stampRows(x: tf.Tensor4D, rows: number[], trigger: Trigger): tf.Tensor4D {
