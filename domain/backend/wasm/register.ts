@@ -8,6 +8,7 @@ import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv-ba
 import { maxPoolGradKernel } from './pooling.js';
 import { sumKernel } from './reductions.js';
 import { identityKernel, tileKernel } from './data-movement.js';
+import { batchNormGradConfig, batchNormGradKernel, BN_GRAD_KERNEL } from './batch-norm-grad.js';
 
 interface TrainingKernel {
   kernelName: string;
@@ -22,6 +23,7 @@ const trainingKernels: TrainingKernel[] = [
   { kernelName: 'Mean', make: (stock) => sumKernel(stock, true) },
   { kernelName: 'Identity', make: (stock) => identityKernel(stock) },
   { kernelName: 'Tile', make: () => tileKernel() },
+  { kernelName: BN_GRAD_KERNEL, make: () => batchNormGradKernel() },
 ];
 
 /** Names of the kernels this module provides for 'wasm' (recorded in meta.json). */
@@ -37,5 +39,15 @@ export function registerWasmTrainingKernels(): string[] {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(stock) });
   }
+  installBatchNormGradient();
   return trainingKernelNames();
+}
+
+let stockBatchNormGradient: tf.GradConfig | undefined;
+
+/** Gradients are global, not per backend: the replacement defers to the stock one off wasm. */
+function installBatchNormGradient(): void {
+  stockBatchNormGradient ??= tf.getGradient('FusedBatchNorm');
+  if (!stockBatchNormGradient) throw new Error('tfjs-core has no FusedBatchNorm gradient to wrap');
+  tf.registerGradient(batchNormGradConfig(stockBatchNormGradient));
 }

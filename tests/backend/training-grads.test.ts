@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../domain/common/rng.js';
+import { randomArray, worstError, ensureWasm } from './compare.js';
+
+describe('batch norm in training mode: gradients match cpu', () => {
+  for (const shape of [[4, 5, 6, 3], [3, 7, 5, 8], [16, 6]] as number[][]) {
+    it(`x[${shape}] through moments and batchNorm`, async () => {
+      const rng = new Rng(`bn-${shape}`);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const c = shape[shape.length - 1];
+      const xs = randomArray(rng, size, 3);
+      const ws = randomArray(rng, size);
+      const gs = randomArray(rng, c);
+      const bs = randomArray(rng, c);
+      const err = await worstError(() => {
+        const axes = shape.slice(0, -1).map((_, i) => i);
+        const w = tf.tensor(ws, shape);
+        const f = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+          const { mean, variance } = tf.moments(x, axes);
+          return tf.batchNorm(x, mean, variance, beta, gamma, 1e-5).mul(w).sum();
+        };
+        return tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([tf.tensor(xs, shape), tf.tensor1d(gs), tf.tensor1d(bs)]);
+      });
+      expect(err).toBeLessThan(1e-4);
+    });
+  }
+});
+
+/** conv-BN-ReLU, a residual add, max and global average pooling, dense, softmax cross-entropy. */
+function tinyNet(): tf.LayersModel {
+  const input = tf.input({ shape: [9, 9, 3] });
+  let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'c1' }).apply(input) as tf.SymbolicTensor;
+  h = tf.layers.batchNormalization({ name: 'bn1' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.reLU().apply(h) as tf.SymbolicTensor;
+  const r = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c2' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.add().apply([h, r]) as tf.SymbolicTensor;
+  h = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.zeroPadding2d({ padding: 1 }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'valid', name: 'c3' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 5, name: 'fc' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+describe('a whole training-mode backward pass matches cpu', () => {
+  it('gradients of the loss with respect to every weight', async () => {
+    await ensureWasm();
+    const rng = new Rng('tiny-net');
+    await tf.setBackend('cpu');
+    const model = tinyNet();
+    const weights = model.getWeights().map((w) => randomArray(rng, w.size, 0.5));
+    const shapes = model.getWeights().map((w) => w.shape);
+    const xs = randomArray(rng, 6 * 9 * 9 * 3, 1);
+    const labels = Array.from({ length: 6 }, () => rng.int(0, 5));
+    const err = await worstError(() => {
+      const m = tinyNet();
+      m.setWeights(weights.map((w, i) => tf.tensor(w, shapes[i])));
+      const x = tf.tensor4d(xs, [6, 9, 9, 3]);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
+      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+      const out = Object.values(grads);
+      m.dispose();
+      return out;
+    });
+    model.dispose();
+    expect(err).toBeLessThan(1e-4);
+  });
+});
