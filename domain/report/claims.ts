@@ -102,7 +102,7 @@ function claim3(f: Facts, t: ClaimThresholds): Verdict {
 }
 
 function claim4(f: Facts, t: ClaimThresholds): Verdict {
-  const rows = select(f, /^eval\/([^/]+)\/(badnets|blended|consistent)\/standard\/(noise-[^/]+|hue-[^/]+|contrast-[^/]+|brightness-[^/]+|saturation-[^/]+)\/asr$/);
+  const rows = select(f, /^eval\/([^/]+)\/(badnets|blended|consistent)\/standard\/(noise-[^/]+|jitter-[^/]+)\/asr$/);
   if (rows.length === 0) return notRun('noise and colour-shift evaluations');
   const noise = rows.filter((r) => r.groups[2].startsWith('noise-'));
   const colour = rows.filter((r) => !r.groups[2].startsWith('noise-'));

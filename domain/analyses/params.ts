@@ -1,0 +1,64 @@
+/**
+ * The params the analysis, figure, table and report stages read (params.json `analyses` and
+ * `report`), typed, with the lookups of global settings they share with other areas.
+ */
+import type { CameraOptions } from '../transforms/camera.js';
+import type { ClaimThresholds } from '../report/claims.js';
+
+/** A model family we train, and the paper's column it stands for. */
+export interface ArchSpec {
+  arch: string;
+  paper: 'vgg19' | 'resnet34';
+}
+
+export interface AnalysesParams {
+  batchSize: number;
+  archs: ArchSpec[];
+  sensitivity: { attack: string; dx: number[]; dy: number[]; values: number[] };
+  saliency: { attacks: string[]; images: number; shrinkSize: number };
+  cdrp: { attack: string; images: number; lambda: number; steps: number; learningRate: number; shrinkSize: number; batchSize: number };
+  physical: { attack: string; captures: number; examples: number; camera: CameraOptions };
+  ablation: { attacks: string[]; shrinkSizes: number[]; sMax: number; sMaxList: number[]; sMaxDefense: number };
+}
+
+export interface ReportParams {
+  title: string;
+  figures: string[];
+  tables: string[];
+  attacks: string[];
+  /** Our defense ids for the paper's rows (table 1, 5, 6). */
+  defenseIds: Record<'standard' | 'fine-pruning' | 'neural-cleanse' | 'auto-encoder' | 'flip' | 'shrinkpad-4', string>;
+  noiseStds: number[];
+  jitterSizes: number[];
+  claims: ClaimThresholds;
+}
+
+type Obj = Record<string, unknown>;
+
+function section(params: Obj, key: string): Obj {
+  const v = params[key];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`params.${key} must be an object, got ${JSON.stringify(v)}`);
+  return v as Obj;
+}
+
+export const analysesParams = (params: Obj): AnalysesParams => section(params, 'analyses') as unknown as AnalysesParams;
+export const reportParams = (params: Obj): ReportParams => section(params, 'report') as unknown as ReportParams;
+
+export function globalSeed(params: Obj): number {
+  const s = params.seed;
+  if (typeof s !== 'number' || !Number.isInteger(s)) throw new Error(`params.seed must be an integer, got ${JSON.stringify(s)}`);
+  return s;
+}
+
+/** The attack's target class, owned by the attacks area (params.attacks.target), or a top-level params.target. */
+export function targetClass(params: Obj): number {
+  const attacks = params.attacks as Obj | undefined;
+  const t = attacks?.target ?? params.target;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw new Error(`the target class (params.attacks.target or params.target) must be a class index, got ${JSON.stringify(t)}`);
+  return t;
+}
+
+/** The profile's name, when the params carry it (params.profile), for provenance lines. */
+export function profileName(params: Obj): string {
+  return typeof params.profile === 'string' ? params.profile : 'default';
+}

@@ -1,0 +1,43 @@
+/**
+ * How figure and table artifacts present themselves to the report: entry.json (a ReportEntry
+ * with paths relative to the artifact) and facts.json (named numbers for the claims), plus the
+ * provenance gathered from upstream artifacts' meta.json.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { ReportEntry, Provenance } from './report.js';
+import type { Facts } from './facts.js';
+
+export const ENTRY_FILE = 'entry.json';
+export const FACTS_FILE = 'facts.json';
+
+export async function writeEntry(dir: string, entry: ReportEntry, facts: Facts): Promise<void> {
+  for (const [k, v] of Object.entries(facts)) if (!Number.isFinite(v)) throw new RangeError(`${entry.id}: fact ${k} is ${v}`);
+  await fs.writeFile(join(dir, ENTRY_FILE), JSON.stringify(entry, null, 2) + '\n');
+  await fs.writeFile(join(dir, FACTS_FILE), JSON.stringify(facts, null, 2) + '\n');
+}
+
+export async function readEntry(dir: string): Promise<{ entry: ReportEntry; facts: Facts }> {
+  const entry = JSON.parse(await fs.readFile(join(dir, ENTRY_FILE), 'utf8')) as ReportEntry;
+  const facts = JSON.parse(await fs.readFile(join(dir, FACTS_FILE), 'utf8')) as Facts;
+  return { entry, facts };
+}
+
+/** The parts of an upstream artifact's meta that provenance needs. */
+export interface UpstreamFacts {
+  durationMs: number;
+  environment: Record<string, unknown>;
+  extra: Record<string, unknown>;
+}
+
+export function provenanceOf(profile: string, seed: number, data: { name: string; synthetic: boolean; test: number }, upstream: UpstreamFacts[]): Provenance {
+  const backends = [...new Set(upstream.map((u) => u.environment.backend).filter((b): b is string => typeof b === 'string'))];
+  return {
+    profile,
+    dataset: `${data.name} (${data.test} test images)`,
+    synthetic: data.synthetic,
+    backend: backends.length ? backends.join(', ') : 'not recorded by the worker environment',
+    seed: String(seed),
+    wallSeconds: upstream.reduce((s, u) => s + u.durationMs, 0) / 1000,
+  };
+}
