@@ -21,6 +21,17 @@ export interface Fingerprint {
 
 export const fingerprintKey = (fp: Fingerprint): string => sha256(canonicalJson(fp));
 
+/**
+ * The same key as `fingerprintKey`, for many instances of one kind: the
+ * canonical text of the kind's sources and packages is built once.
+ */
+export function keyerFor(kind: string, sources: Record<string, string>, packages: Record<string, string>): (params: Json, upstream: Record<string, UpstreamRef>) => string {
+  // Keys in canonical (sorted) order: kind, packages, params, sources, upstream.
+  const head = `{"kind":${JSON.stringify(kind)},"packages":${canonicalJson(packages)},"params":`;
+  const mid = `,"sources":${canonicalJson(sources)},"upstream":`;
+  return (params, upstream) => sha256(`${head}${canonicalJson(params)}${mid}${canonicalJson(upstream)}}`);
+}
+
 /** One digest for all of an artifact's files (relative path -> sha256). */
 export const outputsDigest = (outputs: Record<string, string>): string => sha256(canonicalJson(outputs));
 

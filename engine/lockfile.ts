@@ -34,7 +34,10 @@ export function readLock(path: string): LockData {
 export function writeLock(path: string, data: LockData): void {
   const sorted: LockData = { version: 1, instances: {} };
   for (const id of Object.keys(data.instances).sort()) sorted.instances[id] = data.instances[id];
+  const text = `${JSON.stringify(sorted, null, 1)}\n`;
+  // A no-op run changes nothing: leave the file (and its mtime) alone.
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
   const tmp = `${path}.tmp${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(sorted, null, 1)}\n`);
+  writeFileSync(tmp, text);
   renameSync(tmp, path);
 }

@@ -3,7 +3,7 @@
  * without running anything (`status`, `repro --dry-run`). An instance whose
  * upstream will rerun has no key yet: it depends on outputs not made yet.
  */
-import { explainChange, fingerprintKey, type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
+import { explainChange, keyerFor, type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
 import type { DagNode } from './graph.js';
 import type { Project } from './project.js';
 
@@ -20,6 +20,20 @@ export interface PlanItem {
 export function fingerprintOf(project: Project, node: DagNode, upstream: Record<string, UpstreamRef>): Fingerprint {
   const closure = project.closures.get(node.kind)!;
   return { kind: node.kind, sources: closure.sources, packages: closure.packages, params: node.params, upstream };
+}
+
+const keyers = new WeakMap<Project, Map<string, ReturnType<typeof keyerFor>>>();
+
+/** The cache key of `fingerprintOf(project, node, upstream)`, computed without re-serialising the kind's sources. */
+export function keyOf(project: Project, node: DagNode, upstream: Record<string, UpstreamRef>): string {
+  let byKind = keyers.get(project);
+  if (!byKind) keyers.set(project, (byKind = new Map()));
+  let keyer = byKind.get(node.kind);
+  if (!keyer) {
+    const closure = project.closures.get(node.kind)!;
+    byKind.set(node.kind, (keyer = keyerFor(node.kind, closure.sources, closure.packages)));
+  }
+  return keyer(node.params, upstream);
 }
 
 /** The outputs digest of a complete artifact, from the lock when it agrees (no disk read), else from meta.json. */
@@ -57,7 +71,7 @@ export function plan(project: Project, ids: string[], forced: ReadonlySet<string
       items.set(id, { id, kind: node.kind, state: 'stale', reasons: forced.has(id) ? [{ type: 'forced' }, ...reasons] : reasons });
       continue;
     }
-    const key = fingerprintKey(fp);
+    const key = keyOf(project, node, upstream);
     if (!forced.has(id) && project.store.has(node.kind, key)) {
       items.set(id, { id, kind: node.kind, state: 'fresh', key, outputsDigest: artifactDigest(project, id, node.kind, key).outputsDigest, reasons: [] });
     } else {

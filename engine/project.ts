@@ -5,7 +5,7 @@
  * (and so none of the heavy libraries they use).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { buildDag, type Dag, type KindInstances } from './graph.js';
 import { canonicalJson, sha256 } from './json.js';
 import { readLock, type LockData } from './lockfile.js';
@@ -53,11 +53,17 @@ export function readParamsFile(def: PipelineDefinition): ParamsFile {
 
 export async function resolveParams(def: PipelineDefinition, file: ParamsFile, sel: ParamsSelection): Promise<{ profile?: string; params: JsonObject }> {
   const eff = effectiveParams(file, sel);
-  const schema = readJsonFile(resolvePath(def, def.schemaFile), 'params schema');
+  const schemaPath = resolvePath(def, def.schemaFile);
+  const schema = readJsonFile(schemaPath, 'params schema');
+  // Compiling a schema costs more than a whole no-op run; params already found valid against this schema are not checked again.
+  const marker = join(resolvePath(def, def.artifactsDir), '.cache', 'valid-params', sha256(canonicalJson({ schema, params: eff.params })));
+  if (existsSync(marker)) return eff;
   const source = [def.paramsFile, eff.profile !== undefined ? `profile ${eff.profile}` : undefined, ...sel.overrides.map((o) => `--set ${o}`)]
     .filter(Boolean)
     .join(', ');
   await validateParams(eff.params, schema, source);
+  mkdirSync(dirname(marker), { recursive: true });
+  writeFileSync(marker, '');
   return eff;
 }
 

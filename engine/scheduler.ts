@@ -6,10 +6,10 @@
  * at most `slots` at a time. A failure skips its descendants only.
  */
 import type { Executor, Job, JobOutcome } from './executor.js';
-import { fingerprintKey, type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
+import { type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
 import { withDescendants } from './graph.js';
 import type { LockEntry } from './lockfile.js';
-import { artifactDigest, fingerprintOf, staleReasons } from './plan.js';
+import { artifactDigest, fingerprintOf, keyOf, staleReasons } from './plan.js';
 import type { Project } from './project.js';
 
 export type InstanceResult =
@@ -71,7 +71,7 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
         upstream[local] = { id: dep, outputsDigest: d };
       }
       const fp = fingerprintOf(project, node, upstream);
-      const key = fingerprintKey(fp);
+      const key = keyOf(project, node, upstream);
       if (!forced.has(id) && store.has(node.kind, key)) {
         const { outputs, outputsDigest } = artifactDigest(project, id, node.kind, key);
         record({ id, kind: node.kind, state: 'cached', key });

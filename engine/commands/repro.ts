@@ -1,6 +1,5 @@
 import { cpus } from 'node:os';
 import { withAncestors, resolveTargets } from '../graph.js';
-import { LocalExecutor } from '../local-executor.js';
 import { writeLock } from '../lockfile.js';
 import { describeReason } from '../fingerprint.js';
 import { plan } from '../plan.js';
@@ -12,8 +11,9 @@ import type { Executor, ExecutorSettings } from '../executor.js';
 import type { Command, CommandContext } from './command.js';
 
 /** Builds the executor; a cluster executor can be swapped in by a pipeline. */
-export type ExecutorFactory = (settings: ExecutorSettings) => Executor;
-export const localExecutor: ExecutorFactory = (s) => new LocalExecutor(s);
+export type ExecutorFactory = (settings: ExecutorSettings) => Executor | Promise<Executor>;
+/** Imported on demand: execa alone costs ~0.1 s of start-up, which a no-op run should not pay. */
+export const localExecutor: ExecutorFactory = async (s) => new (await import('../local-executor.js')).LocalExecutor(s);
 
 function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): number {
   const items = [...plan(project, ids, forced).values()];
@@ -57,7 +57,7 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
       });
       project.store.clearTmp();
       const reporter = createReporter(ctx.stdout, ctx.args.json ? 'json' : 'auto');
-      const executor = makeExecutor({
+      const executor = await makeExecutor({
         root: ctx.def.root,
         artifactsDir: project.store.dir,
         params: project.params,

@@ -161,3 +161,12 @@ describe('fingerprints', () => {
     expect(explainChange(fp, fp)).toEqual([]);
   });
 });
+
+describe('fast keys', () => {
+  it('keyerFor gives exactly fingerprintKey', async () => {
+    const { keyerFor } = await import('../../engine/fingerprint.js');
+    const fp: Fingerprint = { kind: 'evaluate', sources: { 'z.ts': 'a', 'a.ts': 'b' }, packages: { b: '1', a: '2' }, params: { y: [1, { b: 2, a: 1 }], x: 'é' }, upstream: { m: { id: 'train/x', outputsDigest: 'd' } } };
+    expect(keyerFor(fp.kind, fp.sources, fp.packages)(fp.params, fp.upstream)).toBe(fingerprintKey(fp));
+    expect(keyerFor(fp.kind, fp.sources, fp.packages)(null, {})).toBe(fingerprintKey({ ...fp, params: null, upstream: {} }));
+  });
+});
