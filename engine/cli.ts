@@ -39,7 +39,7 @@ const OPTIONS = {
 
 function usage(commands: Command[]): string {
   const lines = ['usage: pipeline <command> [args] [--profile NAME] [--set dotted.key=value ...]', '', 'commands:'];
-  for (const c of commands) lines.push(`  ${c.usage.padEnd(62)} ${c.summary}`);
+  for (const c of commands) lines.push(`  ${c.usage.padEnd(68)} ${c.summary}`);
   return `${lines.join('\n')}\n`;
 }
 
