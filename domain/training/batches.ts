@@ -1,0 +1,74 @@
+/**
+ * Seeded mini-batches from uint8 NHWC images, converted at the model
+ * boundary to float32 in [0, 1]. Attack code composes these pieces: draw the
+ * epoch's index batches, gather and augment/poison the uint8 pixels, then
+ * convert.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LabelledImages } from '../common/types.js';
+import type { Rng } from '../common/rng.js';
+
+export interface Batch {
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+}
+
+/** An epoch's batches with their number known up front (for progress reports). */
+export interface BatchSequence extends Iterable<Batch> {
+  readonly length: number;
+}
+
+/** Image geometry of a uint8 NHWC array. */
+export type ImageShape = Pick<LabelledImages, 'height' | 'width' | 'channels'>;
+
+/** A shuffled epoch: `count` indices in batches of `batchSize` (the last may be smaller unless dropLast). */
+export function batchIndices(count: number, batchSize: number, rng: Rng, dropLast = false): number[][] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be an integer >= 0, got ${count}`);
+  const order = rng.permutation(count);
+  const out: number[][] = [];
+  for (let start = 0; start < count; start += batchSize) {
+    const batch = order.slice(start, start + batchSize);
+    if (dropLast && batch.length < batchSize) break;
+    out.push(batch);
+  }
+  return out;
+}
+
+/** Copies the pixels of `indices` out of `images` (uint8 NHWC), in that order. */
+export function gatherPixels(images: Uint8Array, shape: ImageShape, indices: number[]): Uint8Array {
+  const size = shape.height * shape.width * shape.channels;
+  const out = new Uint8Array(indices.length * size);
+  indices.forEach((idx, i) => {
+    if (!Number.isInteger(idx) || idx < 0 || (idx + 1) * size > images.length) {
+      throw new RangeError(`image index ${idx} out of range 0..${images.length / size - 1}`);
+    }
+    out.set(images.subarray(idx * size, (idx + 1) * size), i * size);
+  });
+  return out;
+}
+
+/** uint8 NHWC pixels (0-255) to a float32 tensor in [0, 1]. */
+export function toFloatImages(pixels: Uint8Array, shape: ImageShape): tf.Tensor4D {
+  const size = shape.height * shape.width * shape.channels;
+  if (pixels.length % size !== 0) throw new RangeError(`${pixels.length} bytes is not a whole number of ${shape.height}x${shape.width}x${shape.channels} images`);
+  const values = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) values[i] = pixels[i] / 255;
+  return tf.tensor4d(values, [pixels.length / size, shape.height, shape.width, shape.channels]);
+}
+
+/** Plain (unaugmented) shuffled batches of a labelled split, for benign training and tests. */
+export function shuffledBatches(data: LabelledImages, batchSize: number, rng: Rng, dropLast = false): BatchSequence {
+  // Tensors are created lazily so that only one batch is alive at a time.
+  const plan = batchIndices(data.count, batchSize, rng, dropLast);
+  return {
+    length: plan.length,
+    *[Symbol.iterator](): Iterator<Batch> {
+      for (const indices of plan) {
+        const x = toFloatImages(gatherPixels(data.images, data, indices), data);
+        const y = tf.tensor1d(Int32Array.from(indices, (i) => data.labels[i]), 'int32');
+        yield { x, y };
+      }
+    },
+  };
+}
