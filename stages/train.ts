@@ -1,0 +1,298 @@
+/**
+ * Stage kind 'train': one instance per (architecture, attack, variant, seed) from params, plus one
+ * benign model per (architecture, seed), which the label-consistent and UAP attacks consume
+ * upstream. Each instance trains with the loop of domain/training (checkpoint every epoch, resume
+ * after a kill), records clean accuracy, ASR and the clean target rate per epoch, and writes the
+ * model (model.json + weights.bin), the trigger, the poisoned indices, the curve and metrics.json.
+ *
+ * This file also owns the expansion of the attack params, which lc-poison.ts and uap.ts reuse.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Json, JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
+import { dataId, trainId, type Variant } from './ids.js';
+import { Rng } from '../domain/common/rng.js';
+import { writeNpy, readNpy } from '../domain/common/npy.js';
+import type { LabelledImages } from '../domain/common/types.js';
+import { loadDataset } from '../domain/data/format.js';
+import { buildModel } from '../domain/models/zoo.js';
+import { saveModel } from '../domain/models/io.js';
+import { train } from '../domain/training/loop.js';
+import type { EpochRecord } from '../domain/training/types.js';
+import { choosePoisoned } from '../domain/attacks/poison.js';
+import { poisonedBatches, substituteImages, type TrainingImages } from '../domain/attacks/batches.js';
+import { patchTriggerFor, poisonModeFor, uapTriggerFor, type AttackDefinition } from '../domain/attacks/config.js';
+import type { Trigger } from '../domain/attacks/trigger.js';
+import { saveTrigger } from '../domain/attacks/trigger-io.js';
+import { composeTransforms, type TransformSpec } from '../domain/transforms/compose.js';
+import { evaluateModel, type Evaluation } from '../domain/metrics/evaluate.js';
+
+// ---------- params ----------
+
+export interface Recipe extends JsonObject {
+  epochs: number;
+  lr: number;
+  milestones: number[];
+}
+
+export interface TrainingParams extends JsonObject {
+  seeds: number[];
+  batchSize: number;
+  momentum: number;
+  weightDecay: number;
+  gamma: number;
+  recipes: { [arch: string]: Recipe };
+  augment: { padding: number; flipProbability: number };
+  evalBatchSize: number;
+  /** Test images used for the per-epoch curve (seeded sample); null = all. The final metrics use all. */
+  curveTestImages: number | null;
+}
+
+export interface ModelsParams extends JsonObject {
+  architectures: string[];
+  /** Channel multiplier per architecture; absent = the architecture's default. */
+  width: { [arch: string]: number };
+}
+
+export interface EnhancedParams extends JsonObject {
+  transforms: TransformSpec[] & Json[];
+  benignToo: boolean;
+}
+
+export interface AttacksParams extends JsonObject {
+  target: number;
+  train: Array<{ attack: string; variants: Variant[] }> & Json[];
+  definitions: { [name: string]: AttackDefinition & JsonObject };
+  enhanced: EnhancedParams;
+}
+
+export interface TrainStageParams extends JsonObject {
+  arch: string;
+  width: number | null;
+  attack: string;
+  variant: Variant | null;
+  seed: number;
+  target: number;
+  definition: (AttackDefinition & JsonObject) | null;
+  enhanced: EnhancedParams | null;
+  recipe: Recipe & { batchSize: number; momentum: number; weightDecay: number; gamma: number };
+  augment: { padding: number; flipProbability: number };
+  evalBatchSize: number;
+  curveTestImages: number | null;
+}
+
+export const lcPoisonId = (arch: string, attack: string, seed: number): string => `lc-poison/${arch}/${attack}/seed${seed}`;
+export const uapId = (arch: string, attack: string, seed: number): string => `uap/${arch}/${attack}/seed${seed}`;
+
+function section<T>(params: JsonObject, key: string): T {
+  const v = params[key];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`params.${key} must be an object, got ${JSON.stringify(v)}`);
+  return v as unknown as T;
+}
+
+export interface AttackPlan {
+  models: ModelsParams;
+  training: TrainingParams;
+  attacks: AttacksParams;
+}
+
+export function readPlan(params: JsonObject): AttackPlan {
+  const plan = { models: section<ModelsParams>(params, 'models'), training: section<TrainingParams>(params, 'training'), attacks: section<AttacksParams>(params, 'attacks') };
+  for (const arch of plan.models.architectures) {
+    if (!plan.training.recipes[arch]) throw new Error(`params.training.recipes has no recipe for architecture '${arch}' (recipes for: ${Object.keys(plan.training.recipes).join(', ')})`);
+  }
+  for (const run of plan.attacks.train) {
+    if (!plan.attacks.definitions[run.attack]) throw new Error(`params.attacks.train names attack '${run.attack}', which params.attacks.definitions does not define (defined: ${Object.keys(plan.attacks.definitions).join(', ')})`);
+  }
+  return plan;
+}
+
+/** The training settings of one model of `arch` (the benign model, a surrogate, or a poisoned one). */
+export function recipeFor(plan: AttackPlan, arch: string): TrainStageParams['recipe'] {
+  const t = plan.training;
+  return { ...t.recipes[arch], batchSize: t.batchSize, momentum: t.momentum, weightDecay: t.weightDecay, gamma: t.gamma };
+}
+
+export function widthFor(plan: AttackPlan, arch: string): number | null {
+  return plan.models.width[arch] ?? null;
+}
+
+/** Every (attack name, definition) of a given type that some training run uses. */
+export function usedAttacks(plan: AttackPlan, type: AttackDefinition['type']): Array<[string, AttackDefinition & JsonObject]> {
+  const names = [...new Set(plan.attacks.train.map((r) => r.attack))];
+  return names.map((n) => [n, plan.attacks.definitions[n]] as [string, AttackDefinition & JsonObject]).filter(([, d]) => d.type === type);
+}
+
+// ---------- stage ----------
+
+function instances(params: JsonObject): StageInstance<TrainStageParams>[] {
+  const plan = readPlan(params);
+  const out: StageInstance<TrainStageParams>[] = [];
+  const common = (arch: string, seed: number) => ({
+    arch,
+    width: widthFor(plan, arch),
+    seed,
+    target: plan.attacks.target,
+    recipe: recipeFor(plan, arch),
+    augment: plan.training.augment,
+    evalBatchSize: plan.training.evalBatchSize,
+    curveTestImages: plan.training.curveTestImages,
+  });
+  for (const arch of plan.models.architectures) {
+    for (const seed of plan.training.seeds) {
+      out.push({
+        id: trainId(arch, 'benign', 'standard', seed),
+        params: { ...common(arch, seed), attack: 'benign', variant: null, definition: null, enhanced: null },
+        deps: { data: dataId() },
+        description: `benign ${arch}, seed ${seed}`,
+      });
+      for (const run of plan.attacks.train) {
+        const definition = plan.attacks.definitions[run.attack];
+        for (const variant of run.variants) {
+          const deps: Record<string, string> = { data: dataId() };
+          if (definition.type === 'consistent') deps.lcPoison = lcPoisonId(arch, run.attack, seed);
+          if (definition.type === 'uap') deps.uap = uapId(arch, run.attack, seed);
+          out.push({
+            id: trainId(arch, run.attack, variant, seed),
+            params: { ...common(arch, seed), attack: run.attack, variant, definition, enhanced: variant === 'enhanced' ? plan.attacks.enhanced : null },
+            deps,
+            description: `${run.attack}${variant === 'enhanced' ? '+' : ''} on ${arch}, seed ${seed}`,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Evaluates on at most `limit` test images (a fixed seeded sample), for the per-epoch curve. */
+export function testSample(test: LabelledImages, limit: number | null, seed: string): LabelledImages {
+  if (limit === null || limit >= test.count) return test;
+  const size = test.height * test.width * test.channels;
+  const chosen = new Rng(seed).sample(test.count, limit);
+  const images = new Uint8Array(limit * size);
+  chosen.forEach((i, k) => images.set(test.images.subarray(i * size, (i + 1) * size), k * size));
+  return { ...test, images, labels: Uint8Array.from(chosen, (i) => test.labels[i]), count: limit };
+}
+
+/** Reports training progress at most twice a second. */
+export function throttledProgress(ctx: StageContext<JsonObject>, label: string): (p: { epoch: number; epochs: number; batch: number; batches?: number; loss: number; imagesPerSecond: number }) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 500 && p.batch + 1 !== p.batches) return;
+    last = now;
+    ctx.progress({
+      message: `${label}: epoch ${p.epoch + 1}/${p.epochs}`,
+      current: p.batch + 1,
+      total: p.batches,
+      unit: 'batch',
+      metrics: { loss: Math.round(p.loss * 1e4) / 1e4, 'img/s': Math.round(p.imagesPerSecond) },
+    });
+  };
+}
+
+export async function writeCurve(dir: string, curve: EpochRecord[]): Promise<void> {
+  await fs.writeFile(join(dir, 'curve.json'), JSON.stringify(curve, null, 2) + '\n');
+  const columns = [...new Set(curve.flatMap((r) => Object.keys(r)))];
+  const rows = curve.map((r) => columns.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(','));
+  await fs.writeFile(join(dir, 'curve.csv'), [columns.join(','), ...rows].join('\n') + '\n');
+}
+
+interface PoisonedSetup {
+  set: TrainingImages;
+  trigger?: Trigger;
+  indices: Int32Array;
+  extra: JsonObject;
+}
+
+async function poisonedSetup(ctx: StageContext<TrainStageParams>, trainSplit: LabelledImages): Promise<PoisonedSetup> {
+  const p = ctx.params;
+  const shape: [number, number, number] = [trainSplit.height, trainSplit.width, trainSplit.channels];
+  const benign: TrainingImages = { images: trainSplit.images, labels: trainSplit.labels, isPoisoned: new Uint8Array(trainSplit.count), shape };
+  const def = p.definition;
+  if (!def) return { set: benign, indices: new Int32Array(0), extra: {} };
+  const selection = choosePoisoned(trainSplit.labels, { mode: poisonModeFor(def), ratio: def.ratio, target: p.target, seed: poisonSeed(p.attack, p.seed) });
+  let images = trainSplit.images;
+  let trigger: Trigger;
+  const extra: JsonObject = {};
+  if (def.type === 'consistent') {
+    const dir = ctx.inputs.lcPoison.dir;
+    const indices = await readNpy(join(dir, 'indices.npy'));
+    if (indices.data.length !== selection.indices.length || indices.data.some((v, k) => v !== selection.indices[k])) {
+      throw new Error(`${dir}/indices.npy does not list the images this run poisons (${indices.data.length} vs ${selection.indices.length}); the lc-poison and train params disagree`);
+    }
+    const perturbed = await readNpy(join(dir, 'perturbed_images.npy'));
+    images = substituteImages(trainSplit.images, shape[0] * shape[1] * shape[2], selection.indices, perturbed.data as Uint8Array);
+    trigger = patchTriggerFor(def, shape);
+    extra.surrogate = ctx.inputs.lcPoison.meta.extra.surrogate ?? null;
+  } else if (def.type === 'uap') {
+    const delta = await readNpy(join(ctx.inputs.uap.dir, 'delta.npy'));
+    trigger = uapTriggerFor(def, delta.data as Float32Array, shape);
+    extra.uapFoolingRate = ctx.inputs.uap.meta.extra.finalFoolingRate ?? null;
+  } else {
+    trigger = patchTriggerFor(def, shape);
+  }
+  return { set: { images, labels: selection.labels, isPoisoned: selection.isPoisoned, shape }, trigger, indices: selection.indices, extra };
+}
+
+/** The poisoning seed of an attack: shared by train and lc-poison, so both pick the same images. */
+export const poisonSeed = (attack: string, seed: number): string => `${attack}/seed${seed}`;
+
+function metricsRecord(e: Evaluation): Record<string, number> {
+  const out: Record<string, number> = { testAcc: e.cleanAccuracy, targetRateClean: e.targetRateClean };
+  if (e.asr !== null) out.asr = e.asr;
+  return out;
+}
+
+async function run(ctx: StageContext<TrainStageParams>): Promise<void> {
+  const p = ctx.params;
+  const dataset = await loadDataset(ctx.inputs.data.dir);
+  const shape: [number, number, number] = [dataset.train.height, dataset.train.width, dataset.train.channels];
+  const { set, trigger, indices, extra } = await poisonedSetup(ctx, dataset.train);
+  const model = buildModel(p.arch, { numClasses: dataset.classNames.length, inputShape: shape, seed: p.seed, ...(p.width !== null ? { width: p.width } : {}) });
+  const enhanceTransform = p.enhanced ? composeTransforms(p.enhanced.transforms) : undefined;
+  const batches = poisonedBatches(set, { batchSize: p.recipe.batchSize, augment: p.augment, trigger, enhanceTransform, enhanceBenign: p.enhanced?.benignToo ?? false });
+  const curveSplit = testSample(dataset.test, p.curveTestImages, `curve/${p.seed}`);
+  const evalOptions = { batchSize: p.evalBatchSize, target: p.target, trigger };
+  const label = ctx.id.replace(/^train\//, '');
+  const result = await train(model, {
+    ...p.recipe,
+    seed: p.seed,
+    batches,
+    checkpointDir: ctx.checkpointDir,
+    progress: throttledProgress(ctx as unknown as StageContext<JsonObject>, label),
+    signal: ctx.signal,
+    onEpochEnd: async () => metricsRecord(evaluateModel(model, curveSplit, { ...evalOptions, rng: new Rng('curve-eval') })),
+  });
+  const final = evaluateModel(model, dataset.test, { ...evalOptions, rng: new Rng('final-eval') });
+  await saveModel(model, ctx.outDir);
+  await writeCurve(ctx.outDir, result.curve);
+  await writeNpy(join(ctx.outDir, 'poisoned_indices.npy'), indices, [indices.length]);
+  if (trigger) await saveTrigger(ctx.outDir, trigger);
+  const summary: JsonObject = {
+    arch: p.arch,
+    attack: p.attack,
+    type: p.definition?.type ?? 'benign',
+    variant: p.variant,
+    seed: p.seed,
+    target: p.target,
+    poisoned: indices.length,
+    trainImages: dataset.train.count,
+    synthetic: dataset.synthetic,
+    cleanAccuracy: final.cleanAccuracy,
+    asr: final.asr,
+    targetRateClean: final.targetRateClean,
+    counts: { ...final.counts },
+    resumedAt: result.resumedAt,
+    ...extra,
+  };
+  await fs.writeFile(join(ctx.outDir, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
+  ctx.log(`${label}: clean acc ${(final.cleanAccuracy * 100).toFixed(2)}%, ASR ${final.asr === null ? 'n/a' : (final.asr * 100).toFixed(2) + '%'}, clean->target ${(final.targetRateClean * 100).toFixed(2)}%`);
+  ctx.recordMeta({ ...summary, epochs: result.curve.length, backend: tf.getBackend() });
+  model.dispose();
+}
+
+const trainStage: StageKind<TrainStageParams> = { kind: 'train', instances, run };
+export default trainStage;
