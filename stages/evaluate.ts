@@ -1,0 +1,196 @@
+/**
+ * Stage kind 'evaluate': one instance per (trained model, defense setting) of the defense grid.
+ * Test-time transform defenses (none, flip, ShrinkPad, noise, colour jitter) and the Auto-Encoder
+ * read the trained model straight from its train artifact (no copy), apply the transform to every
+ * test image (after stamping, for the ASR), and write metrics.json with clean accuracy, ASR, the
+ * clean target rate and the per-image overhead the transform adds (Table 5).
+ *
+ * This file also holds what the other defense stages share: the defenses params, the list of
+ * trained models (the train stage's own expansion), and loading a train artifact.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Json, JsonObject, StageContext, StageInstance, StageKind, UpstreamArtifact } from '../engine/stage.js';
+import { dataId, evaluateId, modelPath, trainId } from './ids.js';
+import { readPlan } from './train.js';
+import { Rng } from '../domain/common/rng.js';
+import type { ImageTransform } from '../domain/common/types.js';
+import { loadDataset } from '../domain/data/format.js';
+import { loadModel } from '../domain/models/io.js';
+import { loadTrigger, TRIGGER_JSON } from '../domain/attacks/trigger-io.js';
+import type { Trigger } from '../domain/attacks/trigger.js';
+import { evaluateModel } from '../domain/metrics/evaluate.js';
+import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../domain/defenses/transform-defense.js';
+import { autoencoderTransform } from '../domain/defenses/autoencoder.js';
+import { batchOf } from '../domain/defenses/score.js';
+import { BENIGN, checkFilter, matchesFilter, type ModelFilter, type TrainedModelRef } from '../domain/defenses/grid.js';
+
+// ---------- params shared by the defense stages ----------
+
+export interface TransformSet extends JsonObject {
+  name: string;
+  defenses: Json[];
+  models: ModelFilter & JsonObject;
+}
+
+export interface DefensesParams extends JsonObject {
+  batchSize: number;
+  overhead: { images: number; repeats: number };
+  transformSets: TransformSet[] & Json[];
+  finePruning: JsonObject & { enabled: boolean; models: ModelFilter & JsonObject };
+  neuralCleanse: JsonObject & { enabled: boolean; models: ModelFilter & JsonObject };
+  autoencoder: JsonObject & { enabled: boolean; models: ModelFilter & JsonObject };
+}
+
+export function readDefenses(params: JsonObject): DefensesParams {
+  const d = params.defenses;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new Error(`params.defenses must be an object, got ${JSON.stringify(d)}`);
+  return d as unknown as DefensesParams;
+}
+
+export const AUTOENCODER_DEFENSE = 'autoencoder';
+export const autoencoderId = (): string => 'autoencoder';
+export const finePruningId = (trainInstanceId: string): string => `fine-pruning/${modelPath(trainInstanceId)}`;
+export const neuralCleanseId = (trainInstanceId: string): string => `neural-cleanse/${modelPath(trainInstanceId)}`;
+
+export interface TrainedModel extends TrainedModelRef {
+  id: string;
+}
+
+/** Every model the train stage expands, in its order, and what is trained (for filter checks). */
+export function trainedModels(params: JsonObject): { models: TrainedModel[]; known: { architectures: string[]; attacks: string[] } } {
+  const plan = readPlan(params);
+  const models: TrainedModel[] = [];
+  for (const arch of plan.models.architectures) {
+    for (const seed of plan.training.seeds) {
+      models.push({ id: trainId(arch, BENIGN, 'standard', seed), arch, attack: BENIGN, variant: null, seed });
+      for (const run of plan.attacks.train) {
+        for (const variant of run.variants) models.push({ id: trainId(arch, run.attack, variant, seed), arch, attack: run.attack, variant, seed });
+      }
+    }
+  }
+  return { models, known: { architectures: plan.models.architectures, attacks: plan.attacks.train.map((r) => r.attack) } };
+}
+
+/** The trained models a defense runs on; its filter is checked against what is trained. */
+export function selectModels(params: JsonObject, filter: ModelFilter, where: string, poisonedOnly: boolean): TrainedModel[] {
+  const { models, known } = trainedModels(params);
+  checkFilter(filter, known, where);
+  return models.filter((m) => matchesFilter(m, filter) && !(poisonedOnly && m.attack === BENIGN));
+}
+
+export function targetOf(params: JsonObject): number {
+  return readPlan(params).attacks.target;
+}
+
+export function globalSeed(params: JsonObject): number {
+  const seed = params.seed;
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`params.seed must be an integer, got ${JSON.stringify(seed)}`);
+  return seed;
+}
+
+// ---------- reading a train artifact ----------
+
+export async function loadTrained(artifact: UpstreamArtifact): Promise<{ model: tf.LayersModel; trigger: Trigger | null }> {
+  const model = await loadModel(artifact.dir);
+  const hasTrigger = await fs.access(join(artifact.dir, TRIGGER_JSON)).then(() => true, () => false);
+  return { model, trigger: hasTrigger ? await loadTrigger(artifact.dir) : null };
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await fs.writeFile(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+// ---------- the stage ----------
+
+export type EvaluateDefense = TransformDefenseSpec | { type: typeof AUTOENCODER_DEFENSE };
+
+export interface EvaluateParams extends JsonObject {
+  model: TrainedModelRef & JsonObject;
+  defense: EvaluateDefense & JsonObject;
+  defenseId: string;
+  target: number;
+  seed: number;
+  batchSize: number;
+  overhead: { images: number; repeats: number };
+}
+
+function instances(params: JsonObject): StageInstance<EvaluateParams>[] {
+  const defenses = readDefenses(params);
+  const target = targetOf(params);
+  const seed = globalSeed(params);
+  const out = new Map<string, StageInstance<EvaluateParams>>();
+  const add = (m: TrainedModel, defense: EvaluateDefense, defenseId: string, extraDeps: Record<string, string>) => {
+    const id = evaluateId(m.id, defenseId);
+    if (out.has(id)) return;
+    const { id: _ignored, ...model } = m;
+    out.set(id, {
+      id,
+      params: { model: model as TrainedModelRef & JsonObject, defense: defense as EvaluateDefense & JsonObject, defenseId, target, seed, batchSize: defenses.batchSize, overhead: defenses.overhead },
+      deps: { model: m.id, data: dataId(), ...extraDeps },
+      description: `${defenseId} against ${modelPath(m.id)}`,
+    });
+  };
+  defenses.transformSets.forEach((set, i) => {
+    const where = `params.defenses.transformSets[${i}] (${set.name})`;
+    const specs = set.defenses.map((raw) => parseTransformDefense(raw));
+    for (const m of selectModels(params, set.models, where, false)) for (const spec of specs) add(m, spec, transformDefenseId(spec), {});
+  });
+  if (defenses.autoencoder.enabled) {
+    for (const m of selectModels(params, defenses.autoencoder.models, 'params.defenses.autoencoder.models', false)) {
+      add(m, { type: AUTOENCODER_DEFENSE }, AUTOENCODER_DEFENSE, { autoencoder: autoencoderId() });
+    }
+  }
+  return [...out.values()];
+}
+
+async function transformFor(ctx: StageContext<EvaluateParams>): Promise<{ transform: ImageTransform | null; dispose: () => void }> {
+  const defense = ctx.params.defense;
+  if (defense.type === AUTOENCODER_DEFENSE) {
+    const ae = await loadModel(ctx.inputs.autoencoder.dir);
+    return { transform: autoencoderTransform(ae), dispose: () => ae.dispose() };
+  }
+  return { transform: transformDefense(defense as TransformDefenseSpec), dispose: () => undefined };
+}
+
+async function run(ctx: StageContext<EvaluateParams>): Promise<void> {
+  const p = ctx.params;
+  const dataset = await loadDataset(ctx.inputs.data.dir);
+  const { model, trigger } = await loadTrained(ctx.inputs.model);
+  const { transform, dispose } = await transformFor(ctx);
+  try {
+    ctx.progress({ message: `${p.defenseId}: evaluating ${dataset.test.count} test images` });
+    const rng = new Rng(`evaluate/${p.seed}/${p.defenseId}`);
+    const started = performance.now();
+    const result = evaluateModel(model, dataset.test, { batchSize: p.batchSize, target: p.target, ...(trigger ? { trigger } : {}), ...(transform ? { transform } : {}), rng });
+    const evaluationMs = performance.now() - started;
+    const sample = batchOf(dataset.test, 0, Math.min(p.overhead.images, dataset.test.count));
+    const overheadMsPerImage = transformOverheadMs(transform, sample, rng.fork('overhead'), { repeats: p.overhead.repeats });
+    sample.dispose();
+    const metrics = {
+      model: ctx.inputs.model.id,
+      ...p.model,
+      defense: p.defenseId,
+      spec: p.defense,
+      target: p.target,
+      cleanAccuracy: result.cleanAccuracy,
+      asr: result.asr,
+      targetRateClean: result.targetRateClean,
+      counts: result.counts,
+      overheadMsPerImage,
+      evaluationMs,
+      synthetic: dataset.synthetic,
+    };
+    await writeJson(join(ctx.outDir, 'metrics.json'), metrics);
+    const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+    ctx.log(`${ctx.id}: clean ${pct(result.cleanAccuracy)}, ASR ${pct(result.asr)}, clean->target ${pct(result.targetRateClean)}, +${overheadMsPerImage.toFixed(3)} ms/img`);
+    ctx.recordMeta({ defense: p.defenseId, cleanAccuracy: result.cleanAccuracy, asr: result.asr, targetRateClean: result.targetRateClean, costKind: 'inference-overhead', overheadMsPerImage, evaluationMs, backend: tf.getBackend() });
+  } finally {
+    dispose();
+    model.dispose();
+  }
+}
+
+const evaluateStage: StageKind<EvaluateParams> = { kind: 'evaluate', instances, run };
+export default evaluateStage;
