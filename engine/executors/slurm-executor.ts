@@ -34,6 +34,7 @@ const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'slurm-worke
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 /** Between checks for a finished job's files on the shared filesystem. */
 const VISIBILITY_POLL_MS = 250;
+const MISSES_BEFORE_GONE = 2;
 
 export interface SlurmExecutorOptions {
   /** The Slurm client; a fake one in unit tests. */
@@ -49,6 +50,8 @@ interface Tracked {
   record: JobRecord;
   lastState?: string;
   lastProgressAt?: number;
+  /** Consecutive polls that did not list the job. */
+  misses: number;
   resolve(outcome: JobOutcome): void;
 }
 
@@ -121,7 +124,7 @@ export class SlurmExecutor implements Executor {
     }
     const rec = record;
     return new Promise<JobOutcome>((resolve) => {
-      this.tracked.set(rec.jobId, { job, record: rec, resolve });
+      this.tracked.set(rec.jobId, { job, record: rec, misses: 0, resolve });
       this.schedulePoll(0);
     });
   }
@@ -188,16 +191,24 @@ export class SlurmExecutor implements Executor {
     this.polling = true;
     try {
       let states: Map<string, SlurmJobState>;
+      // Jobs submitted while squeue runs are not in its answer: judge only those asked about.
+      const asked = [...this.tracked.keys()];
       try {
-        states = await this.commands.query([...this.tracked.keys()]);
+        states = await this.commands.query(asked);
         if (this.queryFailingSince !== undefined) this.log('[slurm] squeue answers again');
         this.queryFailingSince = undefined;
       } catch (err) {
         this.queryFailing(err as Error);
         return;
       }
-      for (const [jobId, t] of [...this.tracked]) {
+      for (const jobId of asked) {
+        const t = this.tracked.get(jobId);
+        // Cancelled by close() while squeue ran.
+        if (!t) continue;
         const s = states.get(jobId);
+        // A job missing once may be a controller hiccup; missing twice, it has been purged.
+        if (!s && ++t.misses < MISSES_BEFORE_GONE) continue;
+        if (s) t.misses = 0;
         if (s && !TERMINAL_STATES.has(s.state)) {
           this.noteState(t, s);
           this.forwardProgress(t);
@@ -290,6 +301,8 @@ export class SlurmExecutor implements Executor {
     this.forget(t);
     if (result?.status === 'done' && this.store.has(t.job.kind, t.job.key)) {
       this.log(`[slurm] ${t.job.id}: job ${jobId} ${state ?? 'finished'}; artifact ${t.job.key.slice(0, 12)} in place`);
+      // The artifact keeps the stage's log; the job's spec, script and Slurm output are only needed after a failure.
+      rmSync(instanceDir(this.settings.artifactsDir, t.job.kind, t.job.key), { recursive: true, force: true });
       return { status: 'done', meta: result.meta };
     }
     if (result?.status === 'failed') return { status: 'failed', error: result.error, logTail: this.tail(t) };
