@@ -1,0 +1,166 @@
+/**
+ * The train, lc-poison and uap stage kinds, run in-process on a tiny synthetic dataset with a fake
+ * StageContext: instance expansion and deps, files written, resume from a checkpoint.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, mkdir, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonObject, StageContext, StageInstance, UpstreamArtifact } from '../../engine/stage.js';
+import { generateSynthetic } from '../../domain/data/synthetic.js';
+import { saveDataset } from '../../domain/data/format.js';
+import { readNpy } from '../../domain/common/npy.js';
+import { loadModel } from '../../domain/models/io.js';
+import { loadTrigger } from '../../domain/attacks/trigger-io.js';
+import trainStage from '../../stages/train.js';
+import lcPoisonStage from '../../stages/lc-poison.js';
+import uapStage from '../../stages/uap.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** The shipped params (params.json once integrated, else the fragment this area hands over). */
+async function shippedParams(): Promise<{ params: JsonObject; profiles: Record<string, JsonObject> } | null> {
+  const merged = JSON.parse(await readFile('params.json', 'utf8').catch(() => 'null'));
+  if (merged?.attacks) return { params: merged, profiles: merged.profiles ?? {} };
+  const f = JSON.parse(await readFile('/tmp/params-fragments/attacks.json', 'utf8').catch(() => 'null'));
+  return f ? { params: f.params, profiles: { smoke: f.smoke, quick: f.quick, paper: f.paper } } : null;
+}
+const shipped = await shippedParams();
+const LAYOUT = [[1, 0, 1], [0, 1, 0], [1, 0, 1]];
+const params: JsonObject = {
+  models: { architectures: ['small-cnn'], width: { 'small-cnn': 0.125 } },
+  training: {
+    seeds: [0], batchSize: 32, momentum: 0.9, weightDecay: 0.0005, gamma: 0.1,
+    recipes: { 'small-cnn': { epochs: 2, lr: 0.05, milestones: [1] } },
+    augment: { padding: 1, flipProbability: 0 }, evalBatchSize: 50, curveTestImages: 30,
+  },
+  attacks: {
+    target: 4,
+    train: [
+      { attack: 'badnets', variants: ['standard', 'enhanced'] },
+      { attack: 'consistent', variants: ['standard'] },
+      { attack: 'uap', variants: ['enhanced'] },
+    ],
+    definitions: {
+      badnets: { type: 'badnets', ratio: 0.25, value: 255, alpha: 1, layout: LAYOUT, bottomRight: null },
+      consistent: {
+        type: 'consistent', ratio: 0.5, value: 255, alpha: 1, layout: LAYOUT,
+        pgd: { epsilon: 8, stepSize: 4, steps: 2, randomStart: false, batchSize: 4 },
+        surrogate: 'standard',
+        adversarialTraining: { epsilon: 8, stepSize: 4, steps: 1, randomStart: true, batchSize: 32, epochs: 1 },
+      },
+      uap: { type: 'uap', ratio: 0.2, norm: 'linf', radius: 10, stepSize: 2, epochs: 1, batchSize: 20, images: 40, targeted: true },
+    },
+    enhanced: { transforms: [{ type: 'flip', p: 0.5 }, { type: 'shrinkpad', maxSize: 2 }], benignToo: true },
+  },
+};
+
+let root: string;
+const done = new Map<string, UpstreamArtifact>();
+
+async function runInstance(kind: typeof trainStage | typeof lcPoisonStage | typeof uapStage, inst: StageInstance<JsonObject>, checkpointDir?: string): Promise<{ dir: string; extra: JsonObject; progress: number }> {
+  const outDir = join(root, 'out', inst.id);
+  const ckpt = checkpointDir ?? join(root, 'ckpt', inst.id);
+  await mkdir(outDir, { recursive: true });
+  await mkdir(ckpt, { recursive: true });
+  const extra: JsonObject = {};
+  let progress = 0;
+  const inputs: Record<string, UpstreamArtifact> = {};
+  for (const [name, id] of Object.entries(inst.deps ?? {})) {
+    const a = done.get(id);
+    if (!a) throw new Error(`test ordering: ${id} has not run`);
+    inputs[name] = a;
+  }
+  const ctx: StageContext<JsonObject> = {
+    id: inst.id, kind: kind.kind, key: 'k', params: inst.params as JsonObject, outDir, checkpointDir: ckpt, inputs,
+    progress: () => void progress++, log: () => undefined, recordMeta: (e) => Object.assign(extra, e), signal: new AbortController().signal,
+  };
+  await (kind.run as (c: StageContext<JsonObject>) => Promise<void>)(ctx);
+  done.set(inst.id, { id: inst.id, kind: kind.kind, key: 'k', dir: outDir, meta: { extra } as unknown as UpstreamArtifact['meta'] });
+  return { dir: outDir, extra, progress };
+}
+
+describe('attack stages', () => {
+  it('expand the expected instances with their deps', () => {
+    const train = trainStage.instances(params);
+    expect(train.map((i) => i.id)).toEqual([
+      'train/small-cnn/benign/seed0',
+      'train/small-cnn/badnets/standard/seed0',
+      'train/small-cnn/badnets/enhanced/seed0',
+      'train/small-cnn/consistent/standard/seed0',
+      'train/small-cnn/uap/enhanced/seed0',
+    ]);
+    expect(train[3].deps).toEqual({ data: 'data', lcPoison: 'lc-poison/small-cnn/consistent/seed0' });
+    expect(train[4].deps).toEqual({ data: 'data', uap: 'uap/small-cnn/uap/seed0' });
+    expect((train[1].params as JsonObject).enhanced).toBeNull();
+    expect(lcPoisonStage.instances(params).map((i) => [i.id, i.deps])).toEqual([['lc-poison/small-cnn/consistent/seed0', { data: 'data', surrogate: 'train/small-cnn/benign/seed0' }]]);
+    expect(uapStage.instances(params).map((i) => [i.id, i.deps])).toEqual([['uap/small-cnn/uap/seed0', { data: 'data', model: 'train/small-cnn/benign/seed0' }]]);
+    expect(() => trainStage.instances({ ...params, models: { architectures: ['resnet20'], width: {} } })).toThrow(/no recipe for architecture 'resnet20'/);
+  });
+
+  it('the shipped params expand for every profile', () => {
+    if (!shipped) return expect.fail('neither params.json with an attacks section nor the attacks params fragment was found');
+    const merge = (a: unknown, b: unknown): unknown => (b && typeof b === 'object' && !Array.isArray(b) && a && typeof a === 'object' && !Array.isArray(a)
+      ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge((a as JsonObject)[k], (b as JsonObject)[k])]))
+      : b === undefined ? a : b);
+    for (const profile of ['smoke', 'quick', 'paper']) {
+      const p = merge(shipped.params, shipped.profiles[profile] ?? {}) as JsonObject;
+      expect(trainStage.instances(p).length).toBeGreaterThan(1);
+      lcPoisonStage.instances(p);
+      uapStage.instances(p);
+    }
+  });
+
+  it('run end to end on tiny synthetic data, writing models, triggers and metrics; train resumes from its checkpoint', async () => {
+    root = await mkdtemp(join(tmpdir(), 'attack-stages-'));
+    const dataDir = join(root, 'data');
+    await mkdir(dataDir);
+    const ds = generateSynthetic({ seed: 1, trainPerClass: 8, testPerClass: 3, height: 8, width: 8, noiseStd: 4, minSizeFraction: 0.5, maxSizeFraction: 1, minContrast: 40 });
+    await saveDataset(dataDir, ds);
+    done.set('data', { id: 'data', kind: 'data', key: 'k', dir: dataDir, meta: { extra: {} } as unknown as UpstreamArtifact['meta'] });
+
+    const train = trainStage.instances(params) as StageInstance<JsonObject>[];
+    const benign = await runInstance(trainStage, train[0]);
+    expect((await readdir(benign.dir)).sort()).toEqual(['curve.csv', 'curve.json', 'metrics.json', 'model.json', 'poisoned_indices.npy', 'weights.bin']);
+    const benignMetrics = JSON.parse(await readFile(join(benign.dir, 'metrics.json'), 'utf8'));
+    expect(benignMetrics).toMatchObject({ attack: 'benign', poisoned: 0, asr: null });
+    expect(benign.progress).toBeGreaterThan(0);
+
+    const badnets = await runInstance(trainStage, train[1]);
+    const m = JSON.parse(await readFile(join(badnets.dir, 'metrics.json'), 'utf8'));
+    expect(m.poisoned).toBe(20);
+    expect(m.asr).toBeGreaterThanOrEqual(0);
+    const curve = JSON.parse(await readFile(join(badnets.dir, 'curve.json'), 'utf8'));
+    expect(curve.length).toBe(2);
+    expect(Object.keys(curve[0])).toEqual(expect.arrayContaining(['loss', 'testAcc', 'asr', 'targetRateClean']));
+    const indices = await readNpy(join(badnets.dir, 'poisoned_indices.npy'));
+    expect(indices.data.length).toBe(20);
+    expect((await loadTrigger(badnets.dir)).description.kind).toBe('badnets');
+    const model = await loadModel(badnets.dir);
+    expect(model.outputs[0].shape).toEqual([null, 10]);
+
+    // Resume: a second run with the same checkpoint directory continues from the saved epochs.
+    const again = await runInstance(trainStage, train[1], join(root, 'ckpt', train[1].id));
+    expect(JSON.parse(await readFile(join(again.dir, 'metrics.json'), 'utf8')).resumedAt).toBe(2);
+
+    const lcInst = lcPoisonStage.instances(params)[0] as StageInstance<JsonObject>;
+    const lc = await runInstance(lcPoisonStage, lcInst);
+    const perturbed = await readNpy(join(lc.dir, 'perturbed_images.npy'));
+    expect(perturbed.shape).toEqual([4, 8, 8, 3]);
+    expect(lc.extra.surrogate).toBe('standard');
+    expect(lc.extra.maxPixelChange255 as number).toBeLessThanOrEqual(8);
+    const consistent = await runInstance(trainStage, train[3]);
+    const cm = JSON.parse(await readFile(join(consistent.dir, 'metrics.json'), 'utf8'));
+    expect(cm).toMatchObject({ type: 'consistent', poisoned: 4, surrogate: 'standard' });
+
+    const uapInst = uapStage.instances(params)[0] as StageInstance<JsonObject>;
+    const uap = await runInstance(uapStage, uapInst);
+    const delta = await readNpy(join(uap.dir, 'delta.npy'));
+    expect(Math.max(...Array.from(delta.data as Float32Array, Math.abs))).toBeLessThanOrEqual(10 / 255 + 1e-6);
+    const uapModel = await runInstance(trainStage, train[4]);
+    expect((await loadTrigger(uapModel.dir)).description.mode).toBe('additive');
+  });
+});
