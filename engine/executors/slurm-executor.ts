@@ -35,6 +35,7 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 /** Between checks for a finished job's files on the shared filesystem. */
 const VISIBILITY_POLL_MS = 250;
 const MISSES_BEFORE_GONE = 2;
+const FAILED_RESULT_GRACE_MS = 2000;
 
 export interface SlurmExecutorOptions {
   /** The Slurm client; a fake one in unit tests. */
@@ -272,8 +273,8 @@ export class SlurmExecutor implements Executor {
   }
 
   /** Waits, bounded, until the result file or the artifact of a finished job is visible on this node. */
-  private async awaitVisible(t: Tracked): Promise<WorkerResult | undefined> {
-    const deadline = Date.now() + this.slurm.visibilityTimeoutMs;
+  private async awaitVisible(t: Tracked, timeoutMs: number): Promise<WorkerResult | undefined> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       // Listing the directories makes NFS clients revalidate their cached view of them.
       const kindDir = dirname(this.store.artifactDir(t.job.kind, t.job.key));
@@ -295,9 +296,11 @@ export class SlurmExecutor implements Executor {
   private async finish(t: Tracked, s: SlurmJobState | undefined): Promise<JobOutcome> {
     const jobId = t.record.jobId;
     const state = s?.state;
-    // Only a job that may have written something is worth waiting for.
+    // Only a job that may have written something is worth waiting for. A FAILED job wrote a
+    // result only if its stage threw (a killed worker writes none), so it gets a short grace.
+    const wait = state === 'FAILED' ? Math.min(FAILED_RESULT_GRACE_MS, this.slurm.visibilityTimeoutMs) : this.slurm.visibilityTimeoutMs;
     const mayHaveOutput = state === undefined || state === 'COMPLETED' || state === 'FAILED';
-    const result = mayHaveOutput ? await this.awaitVisible(t) : readJsonIfPresent<WorkerResult>(this.resultFile(t));
+    const result = mayHaveOutput ? await this.awaitVisible(t, wait) : readJsonIfPresent<WorkerResult>(this.resultFile(t));
     this.forget(t);
     if (result?.status === 'done' && this.store.has(t.job.kind, t.job.key)) {
       this.log(`[slurm] ${t.job.id}: job ${jobId} ${state ?? 'finished'}; artifact ${t.job.key.slice(0, 12)} in place`);

@@ -1,7 +1,8 @@
 /**
  * On the local test cluster: a job cancelled from outside (scancel) is
  * reported as cancelled with its log tail, its dependents are skipped while
- * independent instances finish, and a later repro submits it again.
+ * independent instances finish, and a later repro submits it again; a stage
+ * that throws and a worker that dies are told apart.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ const problem = clusterProblem();
 const skip = problem !== undefined && !clusterRequired();
 if (skip) console.warn(`skipping the Slurm tests: ${problem}`);
 
-describe.skipIf(skip)('Slurm executor: a job cancelled from outside', () => {
+describe.skipIf(skip)('Slurm executor: jobs that end badly', () => {
   beforeAll(() => {
     if (problem) throw new Error(`SLURM_TESTS_REQUIRED=1 but the cluster is not usable: ${problem}`);
   });
@@ -51,5 +52,21 @@ describe.skipIf(skip)('Slurm executor: a job cancelled from outside', () => {
     expect(again.ran).toEqual(['gen/a', 'square/a', 'sum']);
     expect(again.cached).toEqual(['gen/b', 'square/b']);
     expect([...submittedJobs(again.err).keys()].sort()).toEqual(['gen/a', 'square/a', 'sum']);
+  }, 120_000);
+
+  it('reports a stage that throws as failed and a worker that dies as crashed, with log tails', async () => {
+    const toy = slurmToy(toyParams({ gen: { a: { value: 1, behaviour: { fail: true } }, b: { value: 2, behaviour: { crash: true } } } }));
+    const s = await toy.repro();
+    expect(s.code).toBe(1);
+    const byId = new Map(s.failed.map((f) => [f.id, f]));
+    expect(byId.get('gen/a')?.status).toBe('failed');
+    expect(byId.get('gen/a')?.error).toBe('gen/a was told to fail');
+    expect(byId.get('gen/a')?.logTail).toMatch(/FAILED/);
+    expect(byId.get('gen/b')?.status).toBe('crashed');
+    expect(byId.get('gen/b')?.error).toMatch(/^Slurm job \d+ ended FAILED/);
+    expect(byId.get('gen/b')?.logTail).toMatch(/gen\/b \(key/);
+    expect(s.skipped.map((x) => x.id).sort()).toEqual(['square/a', 'square/b', 'sum']);
+    // Failed jobs leave no record: the next repro submits them again.
+    expect(readJson<JobRecords>(join(toy.artifacts, '.slurm', 'jobs.json'))?.jobs).toEqual({});
   }, 120_000);
 });
