@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../models/io.js';
 import { MODEL_JSON } from '../models/io.js';
 import { loadDataset } from '../data/format.js';
+import { takeIndices } from '../data/subset.js';
 import type { LabelledImages } from '../common/types.js';
 
 /** Where a train artifact may keep its model, in order of preference. */
@@ -83,4 +84,15 @@ export async function readEvalMetrics(evalDir: string): Promise<EvalMetrics> {
     targetRateClean: asPercent(m.targetRateClean, 'targetRateClean', path),
     defenseSeconds: typeof seconds === 'number' ? seconds : undefined,
   };
+}
+
+/** `count` test images whose label is not the target, drawn by `rng` (the same for every model given the same seed). */
+export function sampleNonTarget(test: LabelledImages, target: number, count: number, rng: import('../common/rng.js').Rng): LabelledImages {
+  const candidates: number[] = [];
+  test.labels.forEach((l, i) => {
+    if (l !== target) candidates.push(i);
+  });
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`image count must be a positive integer, got ${count}`);
+  const k = Math.min(count, candidates.length);
+  return takeIndices(test, rng.sample(candidates.length, k).map((j) => candidates[j]));
 }

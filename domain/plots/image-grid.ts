@@ -122,3 +122,29 @@ export async function renderImageGrid(options: Partial<ImageGridOptions> & { row
   const png = await img.png().toBuffer();
   return { png, width, height };
 }
+
+/** Stacks PNGs vertically on white, left-aligned, with `gap` pixels between them. */
+export async function stackPngs(pngs: Buffer[], gap: number): Promise<RenderedGrid> {
+  if (pngs.length === 0) throw new Error('stackPngs: nothing to stack');
+  if (pngs.length === 1) {
+    const m = await sharp(pngs[0]).metadata();
+    return { png: pngs[0], width: m.width ?? 0, height: m.height ?? 0 };
+  }
+  const metas = await Promise.all(pngs.map((p) => sharp(p).metadata()));
+  const width = Math.max(...metas.map((m) => m.width ?? 0));
+  const height = metas.reduce((s, m) => s + (m.height ?? 0), 0) + gap * (pngs.length - 1);
+  let top = 0;
+  const layers = pngs.map((input, i) => {
+    const layer = { input, top, left: 0 };
+    top += (metas[i].height ?? 0) + gap;
+    return layer;
+  });
+  const png = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).composite(layers).png().toBuffer();
+  return { png, width, height };
+}
+
+/** An SVG that shows a raster figure (image grids), so every figure has an .svg beside its .png. */
+export function pngAsSvg(png: Buffer, width: number, height: number, title: string): string {
+  const safe = title.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><title>${safe}</title><image width="${width}" height="${height}" xlink:href="data:image/png;base64,${png.toString('base64')}"/></svg>\n`;
+}

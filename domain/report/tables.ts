@@ -26,7 +26,8 @@ export const NOT_RUN = 'not run in this profile';
 export const NOT_IN_PAPER = 'not in paper';
 
 export const text = (t: string): Cell => ({ kind: 'text', text: t });
-export function value(ours: number | undefined, paper: number | undefined, why = NOT_RUN, digits = 1): Cell {
+export type ValueCell = Extract<Cell, { kind: 'value' }>;
+export function value(ours: number | undefined, paper: number | undefined, why = NOT_RUN, digits = 1): ValueCell {
   if (ours !== undefined && !Number.isFinite(ours)) throw new RangeError(`table value: non-finite ours ${ours}`);
   return { kind: 'value', ours, paper, why, digits };
 }

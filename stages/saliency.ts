@@ -1,0 +1,79 @@
+/**
+ * Section 5.3 (figure 5): vanilla saliency of benign, attacked and ShrinkPad-attacked images under
+ * the standard and the enhanced version of an attack. One instance per (architecture, attack).
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
+import { Rng } from '../domain/common/rng.js';
+import { analysesParams, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { saliencyStudy, VERSIONS } from '../domain/analyses/studies.js';
+import { renderImageGrid, type GridImage } from '../domain/plots/image-grid.js';
+import { factKey, type Facts } from '../domain/report/facts.js';
+import type { Variant } from './ids.js';
+import { dataId, trainId } from './ids.js';
+
+export interface SaliencyStageParams extends JsonObject {
+  arch: string;
+  attack: string;
+  images: number;
+  shrinkSize: number;
+  target: number;
+  seed: number;
+}
+
+export const saliencyId = (arch: string, attack: string, seed: number): string => `saliency/${arch}/${attack}/seed${seed}`;
+const VARIANTS: Variant[] = ['standard', 'enhanced'];
+
+const kind: StageKind<SaliencyStageParams> = {
+  kind: 'saliency',
+  instances(params: JsonObject): StageInstance<SaliencyStageParams>[] {
+    const a = analysesParams(params);
+    const seed = globalSeed(params);
+    const target = targetClass(params);
+    return a.archs.flatMap((spec) =>
+      a.saliency.attacks.map((attack) => ({
+        id: saliencyId(spec.arch, attack, seed),
+        params: { arch: spec.arch, attack, images: a.saliency.images, shrinkSize: a.saliency.shrinkSize, target, seed },
+        deps: { data: dataId(), standard: trainId(spec.arch, attack, 'standard', seed), enhanced: trainId(spec.arch, attack, 'enhanced', seed) },
+        description: `saliency maps, ${spec.arch} ${attack} vs ${attack}+`,
+      })),
+    );
+  },
+  async run(ctx: StageContext<SaliencyStageParams>): Promise<void> {
+    const p = ctx.params;
+    const data = await loadTestData(ctx.inputs.data.dir);
+    // The same images for both variants, so that rows of the grid compare like with like.
+    const images = sampleNonTarget(data.test, p.target, p.images, new Rng(p.seed).fork('saliency-images'));
+    const facts: Facts = {};
+    const summary: JsonObject = {};
+    const rows: GridImage[][] = [];
+    const rowLabels: string[] = [];
+    for (const variant of VARIANTS) {
+      const dir = ctx.inputs[variant].dir;
+      const model = await loadTrainedModel(dir);
+      const trigger = await loadTrigger(dir);
+      const s = saliencyStudy(model, images, trigger, p.shrinkSize, new Rng(p.seed).fork(`saliency-shrinkpad`));
+      model.dispose();
+      for (const v of VERSIONS) facts[factKey.saliencyTriggerMass(p.arch, p.attack, variant, v)] = s.triggerMass[v];
+      summary[variant] = { triggerMass: s.triggerMass, predictions: s.predictions };
+      s.rows.forEach((r, i) => {
+        rows.push(r);
+        rowLabels.push(`${variant === 'enhanced' ? `${p.attack}+` : p.attack} #${i + 1}`);
+      });
+    }
+    const grid = await renderImageGrid({
+      rows,
+      rowLabels,
+      columnLabels: ['benign', 'saliency', 'attacked', 'saliency', `ShrinkPad-${p.shrinkSize}`, 'saliency'],
+      cellScale: 4,
+    });
+    await fs.writeFile(join(ctx.outDir, 'grid.png'), grid.png);
+    await fs.writeFile(join(ctx.outDir, 'result.json'), JSON.stringify({ arch: p.arch, attack: p.attack, images: images.count, shrinkSize: p.shrinkSize, ...summary }, null, 2) + '\n');
+    await fs.writeFile(join(ctx.outDir, 'facts.json'), JSON.stringify(facts, null, 2) + '\n');
+    ctx.recordMeta({ images: images.count, dataset: data.name, synthetic: data.synthetic });
+  },
+};
+
+export default kind;

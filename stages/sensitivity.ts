@@ -1,0 +1,58 @@
+/**
+ * Section 3.2 (figures 2-3): ASR of a standard BadNets model with the test-time trigger moved over
+ * a grid of offsets and with its non-zero pixel value changed. One instance per architecture.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
+import { analysesParams, globalSeed, targetClass, type ArchSpec } from '../domain/analyses/params.js';
+import { loadTestData, loadTrainedModel, loadTrigger } from '../domain/analyses/inputs.js';
+import { triggerSensitivity, ringMaximum } from '../domain/analyses/sensitivity.js';
+import { factKey, type Facts } from '../domain/report/facts.js';
+import { dataId, trainId, modelPath } from './ids.js';
+
+export interface SensitivityStageParams extends JsonObject {
+  arch: string;
+  attack: string;
+  dx: number[];
+  dy: number[];
+  values: number[];
+  batchSize: number;
+  target: number;
+  seed: number;
+}
+
+export const sensitivityId = (arch: string, attack: string, seed: number): string => `sensitivity/${modelPath(trainId(arch, attack, 'standard', seed))}`;
+
+const kind: StageKind<SensitivityStageParams> = {
+  kind: 'sensitivity',
+  instances(params: JsonObject): StageInstance<SensitivityStageParams>[] {
+    const a = analysesParams(params);
+    const seed = globalSeed(params);
+    const target = targetClass(params);
+    return a.archs.map((spec: ArchSpec) => ({
+      id: sensitivityId(spec.arch, a.sensitivity.attack, seed),
+      params: { arch: spec.arch, attack: a.sensitivity.attack, dx: a.sensitivity.dx, dy: a.sensitivity.dy, values: a.sensitivity.values, batchSize: a.batchSize, target, seed },
+      deps: { data: dataId(), model: trainId(spec.arch, a.sensitivity.attack, 'standard', seed) },
+      description: `ASR vs trigger offset and pixel value, ${spec.arch} ${a.sensitivity.attack}`,
+    }));
+  },
+  async run(ctx: StageContext<SensitivityStageParams>): Promise<void> {
+    const p = ctx.params;
+    const data = await loadTestData(ctx.inputs.data.dir);
+    const model = await loadTrainedModel(ctx.inputs.model.dir);
+    const trigger = await loadTrigger(ctx.inputs.model.dir);
+    ctx.progress({ message: `${p.dx.length * p.dy.length} offsets, ${p.values.length} values` });
+    const r = triggerSensitivity(model, data.test, trigger, { dx: p.dx, dy: p.dy, values: p.values, batchSize: p.batchSize, target: p.target });
+    model.dispose();
+    const facts: Facts = { [factKey.sensitivityPlain(p.arch)]: r.plainAsr };
+    const radii = [...new Set(r.grid.map((g) => Math.max(Math.abs(g.dx), Math.abs(g.dy))))];
+    for (const radius of radii) facts[factKey.sensitivityRing(p.arch, radius)] = ringMaximum(r.grid, radius)!;
+    for (const v of r.values) facts[factKey.sensitivityValue(p.arch, v.value)] = v.asr;
+    await fs.writeFile(join(ctx.outDir, 'result.json'), JSON.stringify({ arch: p.arch, attack: p.attack, ...r }, null, 2) + '\n');
+    await fs.writeFile(join(ctx.outDir, 'facts.json'), JSON.stringify(facts, null, 2) + '\n');
+    ctx.recordMeta({ plainAsr: r.plainAsr, images: r.images, skippedOffsets: r.skipped.length, dataset: data.name, synthetic: data.synthetic });
+  },
+};
+
+export default kind;
