@@ -86,8 +86,10 @@ export interface EpochReport {
 }
 
 /**
- * Trains with Adam on batches in an Rng-drawn order per epoch; returns the mean training loss per
- * epoch. `onEpoch` may be async (checkpointing, progress).
+ * Trains with Adam on batches in an Rng-drawn order per epoch; returns the mean training loss of
+ * each epoch run. Each epoch's order comes from its own fork of `rng`, so a run resumed at
+ * `firstEpoch` (with the weights and optimizer state saved by `onEpoch`) draws what an
+ * uninterrupted one would have. `onEpoch` may be async (checkpointing, progress).
  */
 export async function trainAutoencoder(
   model: tf.LayersModel,
@@ -103,7 +105,7 @@ export async function trainAutoencoder(
   const losses: number[] = [];
   for (let epoch = firstEpoch; epoch < t.epochs; epoch++) {
     const started = performance.now();
-    const order = rng.permutation(clean.count);
+    const order = rng.fork(`epoch${epoch}`).permutation(clean.count);
     let total = 0;
     for (let start = 0; start < clean.count; start += t.batchSize) {
       const batch = subsetOf(clean, order.slice(start, start + t.batchSize));
