@@ -68,3 +68,21 @@ describe('a whole training-mode backward pass matches cpu', () => {
     expect(err).toBeLessThan(1e-4);
   });
 });
+
+describe('one-pass ReLU and Mean gradients match cpu', () => {
+  it('ReLU with exact zeros, Mean over leading axes and over a trailing axis', async () => {
+    const rng = new Rng('relu-mean');
+    const xs = randomArray(rng, 4 * 5 * 3 * 6).map((v, i) => (i % 7 === 0 ? 0 : v));
+    const ws = randomArray(rng, 4 * 5 * 3 * 6);
+    const err = await worstError(() => {
+      const x = tf.tensor4d(xs, [4, 5, 3, 6]);
+      const w = tf.tensor4d(ws, [4, 5, 3, 6]);
+      const relu = tf.grad((t: tf.Tensor) => tf.relu(t).mul(w).sum())(x);
+      const meanLead = tf.grad((t: tf.Tensor) => tf.mean(t.mul(w), [0, 1, 2]).square().sum())(x);
+      const meanLeadKeep = tf.grad((t: tf.Tensor) => tf.mean(t.mul(w), [0, 1], true).square().sum())(x);
+      const meanLast = tf.grad((t: tf.Tensor) => tf.mean(t.mul(w), -1).square().sum())(x);
+      return [relu, meanLead, meanLeadKeep, meanLast];
+    });
+    expect(err).toBeLessThan(1e-5);
+  });
+});

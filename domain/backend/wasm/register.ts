@@ -8,6 +8,7 @@ import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv-ba
 import { maxPoolGradKernel } from './pooling.js';
 import { sumKernel } from './reductions.js';
 import { identityKernel, tileKernel } from './data-movement.js';
+import { BROADCAST_LEADING_KERNEL, broadcastLeadingKernel, meanFastGrad, RELU_GRAD_KERNEL, reluFastGrad, reluGradKernel, wasmFirstGradient } from './elementwise-grads.js';
 import { batchNormGradConfig, batchNormGradKernel, BN_GRAD_KERNEL } from './batch-norm-grad.js';
 
 interface TrainingKernel {
@@ -24,6 +25,8 @@ const trainingKernels: TrainingKernel[] = [
   { kernelName: 'Identity', make: (stock) => identityKernel(stock) },
   { kernelName: 'Tile', make: () => tileKernel() },
   { kernelName: BN_GRAD_KERNEL, make: () => batchNormGradKernel() },
+  { kernelName: RELU_GRAD_KERNEL, make: () => reluGradKernel() },
+  { kernelName: BROADCAST_LEADING_KERNEL, make: () => broadcastLeadingKernel() },
 ];
 
 /** Names of the kernels this module provides for 'wasm' (recorded in meta.json). */
@@ -39,15 +42,24 @@ export function registerWasmTrainingKernels(): string[] {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(stock) });
   }
-  installBatchNormGradient();
+  installGradients();
   return trainingKernelNames();
 }
 
-let stockBatchNormGradient: tf.GradConfig | undefined;
+const stockGradients = new Map<string, tf.GradConfig>();
 
-/** Gradients are global, not per backend: the replacement defers to the stock one off wasm. */
-function installBatchNormGradient(): void {
-  stockBatchNormGradient ??= tf.getGradient('FusedBatchNorm');
-  if (!stockBatchNormGradient) throw new Error('tfjs-core has no FusedBatchNorm gradient to wrap');
-  tf.registerGradient(batchNormGradConfig(stockBatchNormGradient));
+function stockGradient(kernelName: string): tf.GradConfig {
+  if (!stockGradients.has(kernelName)) {
+    const g = tf.getGradient(kernelName);
+    if (!g) throw new Error(`tfjs-core has no ${kernelName} gradient to wrap`);
+    stockGradients.set(kernelName, g);
+  }
+  return stockGradients.get(kernelName)!;
+}
+
+/** Gradients are global, not per backend: each replacement defers to the stock one off wasm. */
+function installGradients(): void {
+  tf.registerGradient(batchNormGradConfig(stockGradient('FusedBatchNorm')));
+  tf.registerGradient(wasmFirstGradient(stockGradient('Relu'), reluFastGrad));
+  tf.registerGradient(wasmFirstGradient(stockGradient('Mean'), meanFastGrad));
 }

@@ -1,0 +1,155 @@
+/**
+ * Training-speed benchmark (issue 3): per model, forward (inference) images/s,
+ * training-step images/s (forward in training mode, backward, SGD update) and
+ * their ratio, at batch 128 on the selected backend (default wasm; override
+ * with --backend or TRIGGER_LAB_BACKEND). Other processes share the CPU, so
+ * every figure is the best of several timed repetitions after a warm-up.
+ * Rewrites the training-speed section of BENCHMARKS.md and prints one JSON
+ * object as its last line.
+ *
+ *   npx tsx bench/train.ts [--models small-cnn,resnet20] [--batch 128] [--reps 5] [--no-write]
+ */
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Rng } from '../domain/common/rng.js';
+import { describeBackend, parseBackendChoice, selectBackend } from '../domain/backend/select.js';
+import { buildModel } from '../domain/models/zoo.js';
+import { Sgd } from '../domain/training/sgd.js';
+
+interface ModelPlan { arch: string; reps: number }
+
+/** The large models take seconds per step: fewer repetitions. */
+const DEFAULT_PLAN: ModelPlan[] = [
+  { arch: 'small-cnn', reps: 5 },
+  { arch: 'resnet20', reps: 4 },
+  { arch: 'resnet18', reps: 2 },
+  { arch: 'vgg19-bn', reps: 2 },
+];
+
+interface Figures {
+  arch: string;
+  batch: number;
+  forwardMs: number;
+  trainMs: number;
+  forwardImgPerS: number;
+  trainImgPerS: number;
+  ratio: number;
+  reps: number;
+}
+
+const SECTION_START = '<!-- bench:train:start -->';
+const SECTION_END = '<!-- bench:train:end -->';
+
+function bestOf(reps: number, f: () => void): number {
+  f(); // warm-up: operator creation, weight packing, heap growth
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+function randomBatch(rng: Rng, batch: number, classes: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const pixels = new Float32Array(batch * 32 * 32 * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.uniform();
+  const labels = Int32Array.from({ length: batch }, () => rng.int(0, classes));
+  return { x: tf.tensor4d(pixels, [batch, 32, 32, 3]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), classes) as tf.Tensor2D };
+}
+
+function measure(arch: string, batch: number, reps: number, rng: Rng): Figures {
+  const classes = 10;
+  const model = buildModel(arch, { numClasses: classes, inputShape: [32, 32, 3], seed: 0 });
+  const { x, y } = randomBatch(rng, batch, classes);
+  const params = model.trainableWeights.map((w) => ({ name: w.name, variable: (w as unknown as { val: tf.Variable }).val }));
+  const sgd = new Sgd({ momentum: 0.9, weightDecay: 5e-4 });
+  const forward = () => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+  const step = () => {
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      params.map((p) => p.variable),
+    );
+    const byName: Record<string, tf.Tensor> = {};
+    for (const p of params) byName[p.name] = grads[p.variable.name];
+    sgd.step(params, byName, 0.01);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const forwardMs = bestOf(reps, forward);
+  const trainMs = bestOf(reps, step);
+  tf.dispose([x, y]);
+  model.dispose();
+  const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+  return {
+    arch, batch, reps,
+    forwardMs: round(forwardMs), trainMs: round(trainMs),
+    forwardImgPerS: round((batch / forwardMs) * 1000), trainImgPerS: round((batch / trainMs) * 1000),
+    ratio: round(trainMs / forwardMs, 2),
+  };
+}
+
+function markdownSection(rows: Figures[], backend: string, date: string): string {
+  const lines = [
+    SECTION_START,
+    '## Training speed (`npm run bench:train`)',
+    '',
+    `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}; backend: ${backend}; ${date}.`,
+    'Batch of random 32x32x3 images; forward = inference-mode `predict`; training step = training-mode forward,',
+    'backward and an SGD (momentum 0.9, weight decay 5e-4) update. Each figure is the best of the listed repetitions after',
+    'one warm-up, because other processes share the CPU.',
+    '',
+    '| model | batch | forward img/s | training img/s | step / forward | reps |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.arch} | ${r.batch} | ${r.forwardImgPerS} | ${r.trainImgPerS} | ${r.ratio} | ${r.reps} |`),
+    SECTION_END,
+  ];
+  return lines.join('\n');
+}
+
+async function writeSection(path: string, section: string): Promise<void> {
+  const old = existsSync(path) ? await readFile(path, 'utf8') : '# Benchmarks\n';
+  const start = old.indexOf(SECTION_START);
+  const end = old.indexOf(SECTION_END);
+  const next = start >= 0 && end > start
+    ? old.slice(0, start) + section + old.slice(end + SECTION_END.length)
+    : `${old.trimEnd()}\n\n${section}\n`;
+  await writeFile(path, next);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      models: { type: 'string' },
+      batch: { type: 'string', default: '128' },
+      reps: { type: 'string' },
+      backend: { type: 'string', default: 'wasm' },
+      out: { type: 'string', default: 'BENCHMARKS.md' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const batch = Number(values.batch);
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got ${values.batch}`);
+  const repsOverride = values.reps === undefined ? undefined : Number(values.reps);
+  if (repsOverride !== undefined && !(Number.isInteger(repsOverride) && repsOverride >= 1)) throw new Error(`--reps must be a positive integer, got ${values.reps}`);
+  const plan = values.models
+    ? values.models.split(',').map((arch) => ({ arch, reps: DEFAULT_PLAN.find((p) => p.arch === arch)?.reps ?? 2 }))
+    : DEFAULT_PLAN;
+  const info = await selectBackend(parseBackendChoice(values.backend!, '--backend'));
+  console.log(`backend: ${info.detail}`);
+  const rng = new Rng('bench-train');
+  const rows: Figures[] = [];
+  for (const { arch, reps } of plan) {
+    const r = measure(arch, batch, repsOverride ?? reps, rng.fork(arch));
+    rows.push(r);
+    console.log(`${arch.padEnd(10)} forward ${String(r.forwardImgPerS).padStart(7)} img/s   train ${String(r.trainImgPerS).padStart(7)} img/s   ratio ${r.ratio}`);
+  }
+  const date = new Date().toISOString();
+  if (!values['no-write']) await writeSection(values.out!, markdownSection(rows, info.detail, date));
+  console.log(JSON.stringify({ date, backend: describeBackend(info), cpus: os.cpus().length, models: rows }));
+}
+
+await main();

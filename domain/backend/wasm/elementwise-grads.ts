@@ -1,0 +1,79 @@
+/**
+ * One-pass gradients for ops that tfjs-core differentiates with several
+ * full-size elementwise ops: ReLU (dy * step(x): two passes and a temporary)
+ * and Mean over leading axes (ones(x) * dy / n: three). Used on wasm only;
+ * every other backend, and every shape not covered, keeps the stock gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { allocFloat32, heapView, type TensorInfo } from './kernel-calls.js';
+import { leadingAxesCount } from './reductions.js';
+
+export const RELU_GRAD_KERNEL = 'TriggerLabReluGrad';
+export const BROADCAST_LEADING_KERNEL = 'TriggerLabBroadcastLeading';
+
+/** dx = dy where x > 0, 0 where x <= 0, NaN where x is NaN (as dy * step(x)). */
+export function reluGradKernel(): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+    const b = backend as BackendWasm;
+    const out = allocFloat32(b, x.shape);
+    const g = heapView(b, dy);
+    const xs = heapView(b, x);
+    const d = heapView(b, out.info);
+    for (let i = 0; i < d.length; i++) {
+      const v = xs[i];
+      d[i] = v > 0 ? g[i] : v !== v ? NaN : 0;
+    }
+    return out.info;
+  };
+}
+
+/** Repeats dy (the trailing block) over the leading axes of `shape`, times `scale`. */
+export function broadcastLeadingKernel(): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const dy = inputs.dy as TensorInfo;
+    const { shape, scale } = attrs as unknown as { shape: number[]; scale: number };
+    const b = backend as BackendWasm;
+    const out = allocFloat32(b, shape);
+    const src = heapView(b, dy);
+    const d = heapView(b, out.info);
+    const inner = src.length;
+    const block = new Float32Array(inner);
+    for (let j = 0; j < inner; j++) block[j] = src[j] * scale;
+    for (let off = 0; off < d.length; off += inner) d.set(block, off);
+    return out.info;
+  };
+}
+
+type FastGrad = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => ReturnType<tf.GradFunc> | null;
+
+/** A gradient that takes `fast` on wasm when it covers the case (returns non-null), else the stock gradient. */
+export function wasmFirstGradient(stock: tf.GradConfig, fast: FastGrad): tf.GradConfig {
+  return {
+    ...stock,
+    gradFunc: (dy, saved, attrs) => {
+      if (tf.getBackend() === 'wasm' && !Array.isArray(dy)) {
+        const g = fast(dy, saved, attrs);
+        if (g !== null) return g;
+      }
+      return stock.gradFunc(dy, saved, attrs);
+    },
+  };
+}
+
+export const reluFastGrad: FastGrad = (dy, saved) => {
+  const [x] = saved;
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
+  return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, x }, {}) as tf.Tensor };
+};
+
+export const meanFastGrad: FastGrad = (dy, saved, attrs) => {
+  const [x] = saved;
+  const { axis } = attrs as unknown as { axis: number | number[] };
+  const axes = Array.isArray(axis) ? axis : [axis];
+  const k = leadingAxesCount(x.shape, axes);
+  if (k === null || dy.dtype !== 'float32') return null;
+  const count = x.shape.slice(0, k).reduce((a, b) => a * b, 1);
+  return { x: () => tf.engine().runKernel(BROADCAST_LEADING_KERNEL, { dy }, { shape: x.shape, scale: 1 / count }) as tf.Tensor };
+};
