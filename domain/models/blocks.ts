@@ -13,6 +13,8 @@ export interface Built {
   model: tf.LayersModel;
   featureLayer: string;
   gateLayers: string[];
+  /** Classifier weights N(0, std), zero bias; absent = PyTorch's nn.Linear default. */
+  denseStd?: number;
 }
 
 /** PyTorch's BatchNorm2d momentum 0.1 is Keras' 0.9 (the weight of the old value). */

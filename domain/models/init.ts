@@ -6,7 +6,9 @@
  * pytorch-classification, torchvision's ResNet): conv kernels are
  * Kaiming-normal with fan-out and ReLU gain, std = sqrt(2 / (k*k*out)); conv
  * biases start at zero; dense layers keep PyTorch's nn.Linear default,
- * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias; batch norm starts
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, unless the
+ * architecture asks for N(0, std) weights and zero bias (bearpaw's VGG uses
+ * std 0.01); batch norm starts
  * at gamma 1, beta 0 (set when the layers are built). Each layer draws from
  * its own fork of the seed, keyed by layer name, so changing one layer does
  * not shift the others' draws.
@@ -30,17 +32,25 @@ const uniform = (bound: number): Draw => (rng, count) => {
 
 const zeros: Draw = (_rng, count) => new Float32Array(count);
 
+export interface InitOptions {
+  /** Dense weights N(0, std) and zero bias instead of PyTorch's default uniform. */
+  denseStd?: number;
+}
+
 /** How to draw one weight of a layer, or null to keep its build-time value. */
-function drawFor(className: string, role: string, kernelShape: number[]): Draw | null {
+function drawFor(className: string, role: string, kernelShape: number[], opts: InitOptions): Draw | null {
   if (className === 'Conv2D') {
     const [kh, kw, , out] = kernelShape;
     return role === 'kernel' ? normal(Math.sqrt(2 / (kh * kw * out))) : zeros;
   }
-  if (className === 'Dense') return uniform(1 / Math.sqrt(kernelShape[0]));
+  if (className === 'Dense') {
+    if (opts.denseStd !== undefined) return role === 'kernel' ? normal(opts.denseStd) : zeros;
+    return uniform(1 / Math.sqrt(kernelShape[0]));
+  }
   return null;
 }
 
-export function initialiseWeights(model: tf.LayersModel, seed: number): void {
+export function initialiseWeights(model: tf.LayersModel, seed: number, opts: InitOptions = {}): void {
   const root = new Rng(`init/${seed}`);
   for (const layer of model.layers) {
     const weights = layer.weights;
@@ -51,7 +61,7 @@ export function initialiseWeights(model: tf.LayersModel, seed: number): void {
     let changed = false;
     for (const w of weights) {
       const role = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
-      const draw = drawFor(layer.getClassName(), role, kernel.shape as number[]);
+      const draw = drawFor(layer.getClassName(), role, kernel.shape as number[], opts);
       if (draw) changed = true;
       const shape = w.shape as number[];
       const count = shape.reduce((a, b) => a * b, 1);

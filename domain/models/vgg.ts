@@ -7,6 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNorm, classifier, conv, maxPool, relu, scaledChannels, type Built, type Sym } from './blocks.js';
 
+/** bearpaw's VGG initialises its classifier N(0, 0.01) with zero bias. */
+const CLASSIFIER_STD = 0.01;
+
 export type VggConfig = (number | 'M')[];
 
 export const VGG_CONFIGS = {
@@ -42,5 +45,10 @@ export function buildVgg(
   }
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as Sym;
   const logits = classifier(x, numClasses);
-  return { model: tf.model({ inputs: input, outputs: logits, name }), featureLayer: gates[gates.length - 1], gateLayers: gates };
+  return {
+    model: tf.model({ inputs: input, outputs: logits, name }),
+    featureLayer: gates[gates.length - 1],
+    gateLayers: gates,
+    denseStd: CLASSIFIER_STD,
+  };
 }

@@ -61,7 +61,7 @@ export function buildModel(arch: string, opts: BuildOptions): tf.LayersModel {
   const spec = ARCHS[arch];
   const width = opts.width ?? spec.defaultWidth;
   const built = spec.build(opts.inputShape, opts.numClasses, width);
-  initialiseWeights(built.model, opts.seed);
+  initialiseWeights(built.model, opts.seed, { denseStd: built.denseStd });
   attachMetadata(built.model, {
     arch,
     numClasses: opts.numClasses,

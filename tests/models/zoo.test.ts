@@ -91,17 +91,25 @@ describe('buildModel', () => {
     expect(Array.from(a[0])).not.toEqual(Array.from(c[0]));
   });
 
-  it('initialises conv kernels Kaiming-normal (fan-out) and dense layers U(+-1/sqrt(fan_in))', () => {
+  it('initialises conv kernels Kaiming-normal (fan-out), VGG classifier N(0, 0.01), other dense layers U(+-1/sqrt(fan_in))', () => {
     const model = buildModel('vgg11-bn', { numClasses: 10, inputShape: [32, 32, 3], seed: 3 });
+    const rms = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0) / v.length);
     const kernel = model.getLayer('conv5_2').getWeights()[0].dataSync();
-    const std = Math.sqrt(Array.from(kernel).reduce((s, v) => s + v * v, 0) / kernel.length);
-    expect(std).toBeCloseTo(Math.sqrt(2 / (9 * 512)), 3);
+    expect(rms(kernel)).toBeCloseTo(Math.sqrt(2 / (9 * 512)), 3);
     const bias = model.getLayer('conv5_2').getWeights()[1].dataSync();
     expect(Array.from(bias).every((v) => v === 0)).toBe(true);
-    const dense = model.getLayer('logits').getWeights()[0].dataSync();
-    const bound = 1 / Math.sqrt(512);
-    expect(Math.max(...Array.from(dense).map(Math.abs))).toBeLessThanOrEqual(bound);
-    expect(Math.max(...Array.from(dense).map(Math.abs))).toBeGreaterThan(0.9 * bound);
+    const [vggDense, vggBias] = model.getLayer('logits').getWeights().map((w) => w.dataSync());
+    expect(rms(vggDense)).toBeGreaterThan(0.009);
+    expect(rms(vggDense)).toBeLessThan(0.011);
+    expect(Array.from(vggBias).every((v) => v === 0)).toBe(true);
     model.dispose();
+
+    const resnet = buildModel('resnet20', { numClasses: 10, inputShape: [32, 32, 3], seed: 3, width: 4 });
+    const dense = Array.from(resnet.getLayer('logits').getWeights()[0].dataSync()).map(Math.abs);
+    const bound = 1 / Math.sqrt(256);
+    expect(Math.max(...dense)).toBeLessThanOrEqual(bound);
+    expect(Math.max(...dense)).toBeGreaterThan(0.95 * bound);
+    expect(Array.from(resnet.getLayer('logits').getWeights()[1].dataSync()).some((v) => v !== 0)).toBe(true);
+    resnet.dispose();
   });
 });
