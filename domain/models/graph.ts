@@ -44,11 +44,13 @@ function execute(
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new Error(`applyWithHooks handles single-input single-output models; '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs`);
   }
-  const values = new Map<number, tf.Tensor>([[model.inputs[0].id, x]]);
+  // The input layer has no node to execute: its hook, if any, applies to x itself.
+  const inputLayer = model.inputs[0].sourceLayer.name;
+  const input = hooks[inputLayer] ? hooks[inputLayer](x) : x;
+  const values = new Map<number, tf.Tensor>([[model.inputs[0].id, input]]);
   const layerOutputs: Record<string, tf.Tensor> = {};
   const pending = new Set(wantedLayers ?? []);
-  const inputLayer = model.inputs[0].sourceLayer.name;
-  if (pending.delete(inputLayer)) layerOutputs[inputLayer] = x;
+  if (pending.delete(inputLayer)) layerOutputs[inputLayer] = input;
   for (const layer of model.layers) {
     for (const node of layer.inboundNodes) {
       if (node.outputTensors.every((t) => values.has(t.id))) continue;

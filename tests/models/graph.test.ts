@@ -122,6 +122,16 @@ describe('applyWithHooks', () => {
     tf.dispose([x, g0]);
   });
 
+  it('applies a hook on the input layer to the input itself', () => {
+    const model = buildModel('small-cnn', { numClasses: 4, inputShape: [8, 8, 3], seed: 1, width: 0.25 });
+    const x = input(2, 8, 1);
+    const flipped = tf.reverse(x, 2);
+    const expected = model.predict(flipped) as tf.Tensor;
+    const got = applyWithHooks(model, x, { input: (t) => tf.reverse(t, 2) });
+    expect(Array.from(got.dataSync())).toEqual(Array.from(expected.dataSync()));
+    tf.dispose([x, flipped, expected, got]);
+  });
+
   it('rejects unknown hook names and shape-changing hooks', () => {
     const model = buildModel('small-cnn', { numClasses: 4, inputShape: [8, 8, 3], seed: 1, width: 0.25 });
     const x = input(1, 8, 1);

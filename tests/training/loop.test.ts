@@ -163,6 +163,7 @@ describe('train', () => {
     const model = tinyNet();
     const counts: number[] = [];
     const perBatch: number[] = [];
+    const start = tf.memory().numTensors;
     await train(model, recipe({
       epochs: 3,
       onEpochEnd: async () => {
@@ -172,6 +173,8 @@ describe('train', () => {
       progress: (p) => { if (p.epoch === 1) perBatch.push(tf.memory().numTensors); },
     }));
     expect(counts[2]).toBe(counts[1]);
+    // Momentum buffers are freed when train() returns.
+    expect(tf.memory().numTensors).toBe(start);
     expect(new Set(perBatch).size).toBe(1);
   });
 
