@@ -29,7 +29,10 @@ export interface Dag {
   nodes: Map<string, DagNode>;
   /** Every id, dependencies before dependents. */
   order: string[];
-  graph: Graph;
+  /** id -> the instances that consume it. */
+  successors: Map<string, string[]>;
+  /** The same DAG as a graphlib graph, for graph algorithms. */
+  readonly graph: Graph;
   aliases: Map<string, string>;
 }
 
@@ -67,20 +70,20 @@ export function buildDag(kinds: KindInstances[]): Dag {
       });
     }
   }
-  const graph = new Graph({ directed: true });
-  for (const id of nodes.keys()) graph.setNode(id);
   const ids = [...nodes.keys()];
+  const successors = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const indegree = new Map<string, number>();
   for (const node of nodes.values()) {
-    for (const [local, dep] of Object.entries(node.deps)) {
+    const deps = new Set(Object.values(node.deps));
+    for (const dep of deps) {
       if (!nodes.has(dep)) {
-        const hint = ids.length ? ` (closest existing id: "${closest(dep, ids)}")` : '';
-        throw new UserError(`instance "${node.id}" depends on "${dep}" (as "${local}"), which no stage kind expands${hint}`);
+        const local = Object.entries(node.deps).find(([, d]) => d === dep)![0];
+        throw new UserError(`instance "${node.id}" depends on "${dep}" (as "${local}"), which no stage kind expands (closest existing id: "${closest(dep, ids)}")`);
       }
-      graph.setEdge(dep, node.id);
+      successors.get(dep)!.push(node.id);
     }
+    indegree.set(node.id, deps.size);
   }
-  const cycles = alg.findCycles(graph);
-  if (cycles.length) throw new UserError(`the stage graph has a cycle: ${cycles.map((c) => [...c].reverse().join(' -> ')).join('; ')}`);
   const aliases = new Map<string, string>();
   for (const node of nodes.values()) {
     for (const alias of node.aliases) {
@@ -91,19 +94,28 @@ export function buildDag(kinds: KindInstances[]): Dag {
     }
   }
   // Kahn's algorithm in insertion order, so that the order is stable across runs.
-  const indegree = new Map(ids.map((id) => [id, graph.predecessors(id)?.length ?? 0]));
   const queue = ids.filter((id) => indegree.get(id) === 0);
-  const order: string[] = [];
   for (let i = 0; i < queue.length; i++) {
-    const id = queue[i];
-    order.push(id);
-    for (const next of graph.successors(id) ?? []) {
+    for (const next of successors.get(queue[i])!) {
       const d = indegree.get(next)! - 1;
       indegree.set(next, d);
       if (d === 0) queue.push(next);
     }
   }
-  return { nodes, order, graph, aliases };
+  const dag = { nodes, order: queue, successors, aliases, get graph() { return toGraphlib(this); } };
+  if (queue.length < ids.length) {
+    const cycles = alg.findCycles(dag.graph);
+    throw new UserError(`the stage graph has a cycle: ${cycles.map((c) => [...c].reverse().join(' -> ')).join('; ')}`);
+  }
+  return dag;
+}
+
+/** The DAG as a graphlib graph (built on demand: the hot paths use the plain adjacency lists). */
+export function toGraphlib(dag: Pick<Dag, 'nodes' | 'successors'>): Graph {
+  const graph = new Graph({ directed: true });
+  for (const [id, node] of dag.nodes) graph.setNode(id, node);
+  for (const [id, next] of dag.successors) for (const n of next) graph.setEdge(id, n);
+  return graph;
 }
 
 const isGlob = (t: string): boolean => /[*?[\]{}!]/.test(t);
@@ -157,7 +169,7 @@ export function withDescendants(dag: Dag, ids: Iterable<string>): string[] {
     const id = stack.pop()!;
     if (keep.has(id)) continue;
     keep.add(id);
-    stack.push(...(dag.graph.successors(id) ?? []));
+    stack.push(...dag.successors.get(id)!);
   }
   return dag.order.filter((id) => keep.has(id));
 }

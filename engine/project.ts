@@ -10,11 +10,9 @@ import { buildDag, type Dag, type KindInstances } from './graph.js';
 import { canonicalJson, sha256 } from './json.js';
 import { readLock, type LockData } from './lockfile.js';
 import { effectiveParams, parseParamsFile, readJsonFile, type ParamsFile, type ParamsSelection } from './params.js';
-import { loadKind } from './run-instance.js';
 import { SourceHasher, type SourceClosure } from './sources.js';
 import type { JsonObject, StageInstance } from './stage.js';
 import { ArtifactStore } from './store.js';
-import { validateParams } from './validate.js';
 import type { Command } from './commands/command.js';
 
 export interface PipelineDefinition {
@@ -61,6 +59,7 @@ export async function resolveParams(def: PipelineDefinition, file: ParamsFile, s
   const source = [def.paramsFile, eff.profile !== undefined ? `profile ${eff.profile}` : undefined, ...sel.overrides.map((o) => `--set ${o}`)]
     .filter(Boolean)
     .join(', ');
+  const { validateParams } = await import('./validate.js');
   await validateParams(eff.params, schema, source);
   mkdirSync(dirname(marker), { recursive: true });
   writeFileSync(marker, '');
@@ -82,6 +81,8 @@ async function expandKind(def: PipelineDefinition, store: ArtifactStore, module:
       // Re-expand below.
     }
   }
+  // Only on a cache miss: the stage module (and whatever it imports) is loaded into the coordinator.
+  const { loadKind } = await import('./run-instance.js');
   const kind = await loadKind(def.root, module);
   let instances: StageInstance[];
   try {

@@ -33,7 +33,7 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
   const { dag, store } = project;
   const selected = new Set(ids);
   const waitingOn = new Map<string, number>();
-  for (const id of ids) waitingOn.set(id, Object.values(dag.nodes.get(id)!.deps).filter((d) => selected.has(d)).length);
+  for (const id of ids) waitingOn.set(id, [...new Set(Object.values(dag.nodes.get(id)!.deps))].filter((d) => selected.has(d)).length);
   const digests = new Map<string, string>();
   const results = new Map<string, InstanceResult>();
   const lockEntries = new Map<string, LockEntry>();
@@ -43,7 +43,7 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
   let wake: (() => void) | undefined;
 
   const release = (id: string): void => {
-    for (const next of dag.graph.successors(id) ?? []) {
+    for (const next of dag.successors.get(id)!) {
       if (!selected.has(next)) continue;
       const n = waitingOn.get(next)! - 1;
       waitingOn.set(next, n);

@@ -43,7 +43,7 @@ function textTree(dag: Dag, ids: string[]): string {
     lines.push(`${'  '.repeat(depth)}${id}${node.description ? `  — ${node.description}` : ''}${again ? '  (↑ shown above)' : ''}`);
     if (again) return;
     shown.add(id);
-    for (const child of dag.graph.successors(id) ?? []) if (inSel.has(child)) visit(child, depth + 1);
+    for (const child of dag.successors.get(id)!) if (inSel.has(child)) visit(child, depth + 1);
   };
   for (const id of ids) {
     const deps = Object.values(dag.nodes.get(id)!.deps).filter((d) => inSel.has(d));

@@ -3,7 +3,7 @@ import { withAncestors, resolveTargets } from '../graph.js';
 import { writeLock } from '../lockfile.js';
 import { describeReason } from '../fingerprint.js';
 import { plan } from '../plan.js';
-import { loadProject, resolvePath, type Project } from '../project.js';
+import { loadProject, type Project } from '../project.js';
 import { createReporter } from '../reporter.js';
 import { acquireRunLock } from '../runlock.js';
 import { execute, type InstanceResult } from '../scheduler.js';
@@ -14,6 +14,28 @@ import type { Command, CommandContext } from './command.js';
 export type ExecutorFactory = (settings: ExecutorSettings) => Executor | Promise<Executor>;
 /** Imported on demand: execa alone costs ~0.1 s of start-up, which a no-op run should not pay. */
 export const localExecutor: ExecutorFactory = async (s) => new (await import('../local-executor.js')).LocalExecutor(s);
+
+/**
+ * Creates the real executor when the first job needs it, so that a run with
+ * nothing to do never loads process-spawning code. Until then it offers
+ * `settings.jobs` slots; afterwards whatever the real executor offers.
+ */
+function onDemand(factory: ExecutorFactory, settings: ExecutorSettings): Executor {
+  let real: Executor | undefined;
+  let creating: Promise<Executor> | undefined;
+  return {
+    get slots() {
+      return real?.slots ?? Math.max(1, settings.jobs);
+    },
+    async run(job) {
+      creating ??= Promise.resolve(factory(settings)).then((e) => (real = e));
+      return (await creating).run(job);
+    },
+    async close() {
+      if (creating) await (await creating).close();
+    },
+  };
+}
 
 function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): number {
   const items = [...plan(project, ids, forced).values()];
@@ -57,7 +79,7 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
       });
       project.store.clearTmp();
       const reporter = createReporter(ctx.stdout, ctx.args.json ? 'json' : 'auto');
-      const executor = await makeExecutor({
+      const executor = onDemand(makeExecutor, {
         root: ctx.def.root,
         artifactsDir: project.store.dir,
         params: project.params,
@@ -79,9 +101,20 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
         const { results, lockEntries } = await execute(project, ids, forced, executor, reporter);
         reporter.close();
         const lockData = project.lock;
-        for (const [id, entry] of lockEntries) lockData.instances[id] = entry;
-        for (const id of Object.keys(lockData.instances)) if (!project.dag.nodes.has(id)) delete lockData.instances[id];
-        writeLock(resolvePath(ctx.def, ctx.def.lockFile), lockData);
+        let lockChanged = false;
+        for (const [id, entry] of lockEntries) {
+          const prev = lockData.instances[id];
+          // Equal keys mean equal fingerprints, so only the key and outputs can differ.
+          if (!prev || prev.key !== entry.key || prev.outputsDigest !== entry.outputsDigest || prev.kind !== entry.kind) lockChanged = true;
+          lockData.instances[id] = entry;
+        }
+        for (const id of Object.keys(lockData.instances)) {
+          if (!project.dag.nodes.has(id)) {
+            delete lockData.instances[id];
+            lockChanged = true;
+          }
+        }
+        if (lockChanged) writeLock(project.lockPath, lockData);
         const count = (s: InstanceResult['state']): number => results.filter((r) => r.state === s).length;
         const ms = Date.now() - t0;
         if (ctx.args.json) ctx.stdout.write(`${JSON.stringify(summaryJson(results, ms), null, 2)}\n`);
