@@ -3,7 +3,8 @@
  * per output channel of each gated layer, initialised at 1 and kept in [0, 1] (projected after
  * every step), learned so that the gated network's softmax matches the original network's
  * (distillation cross-entropy) while an L1 penalty (weight `lambda`, our choice: the paper's value
- * is lost) drives unneeded gates to 0. Images are optimised together in a batch, but each has its
+ * is lost) drives unneeded gates to 0. The penalty is each layer's MEAN absolute gate, summed over
+ * layers, so that one lambda means the same for a narrow and a wide network. Images are optimised together in a batch, but each has its
  * own gates and its own loss term, so the result is what per-image optimisation would give.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,7 +18,7 @@ export type HookRunner = (
 ) => tf.Tensor;
 
 export interface CdrpOptions {
-  /** Weight of the L1 penalty on the gates (per image, summed over all gates). */
+  /** Weight of the L1 penalty: per image, the sum over layers of the layer's mean absolute gate. */
   lambda: number;
   steps: number;
   learningRate: number;
@@ -75,7 +76,7 @@ export function learnGates(model: tf.LayersModel, run: HookRunner, layerNames: s
         const logits = run(model, x, hooks(), { training: false }) as tf.Tensor2D;
         // Cross-entropy against the original network's soft output, summed over images so that each image's gates see only their own term.
         const distill = tf.neg(tf.sum(tf.mul(teacher, tf.logSoftmax(logits))));
-        const l1 = gates.reduce<tf.Tensor>((acc, g) => tf.add(acc, tf.sum(tf.abs(g))), tf.scalar(0));
+        const l1 = gates.reduce<tf.Tensor>((acc, g) => tf.add(acc, tf.div(tf.sum(tf.abs(g)), g.shape[1])), tf.scalar(0));
         return tf.add(distill, tf.mul(o.lambda, l1)) as tf.Scalar;
       }, true, gates);
       if (loss) {

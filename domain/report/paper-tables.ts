@@ -36,13 +36,35 @@ function publish(facts: Facts, arch: string, attack: string, variant: string, de
   if (m.targetRateClean !== undefined) facts[factKey.evalMetric(arch, attack, variant, defense, 'targetRateClean')] = m.targetRateClean;
 }
 
+/** For tables without a headline comparison: the range of our ASRs. */
+function rangeLines(facts: Facts): string[] {
+  const asr = Object.entries(facts).filter(([k]) => k.endsWith('/asr')).map(([, v]) => v);
+  return asr.length ? [`our ASRs in this table range from ${Math.min(...asr).toFixed(1)}% to ${Math.max(...asr).toFixed(1)}%`] : ['no evaluation of this table ran in this profile'];
+}
+
 function baselineCell(m: EvalMetrics | undefined): Cell {
   return value(m?.targetRateClean, undefined, 'not run in this profile');
 }
 
-export function table1(ctx: TableContext): { table: ResultTable; facts: Facts } {
+export interface BuiltTable {
+  table: ResultTable;
+  facts: Facts;
+  /** One comparison line per model and claim: "X in the paper; here Y". */
+  lines: string[];
+}
+
+const pctOr = (v: number | undefined): string => (v === undefined ? 'not run' : `${v.toFixed(1)}%`);
+
+/** "Flip lowers BadNets ASR from 100% to 1.1% in the paper; here from X to Y." */
+function defenseLine(defense: string, attackLabel: string, model: string, paper: { from?: number; to?: number }, ours: { from?: number; to?: number }): string {
+  const paperText = paper.from !== undefined && paper.to !== undefined ? `from ${paper.from}% to ${paper.to}% in the paper` : 'not in the paper for this attack';
+  return `${defense} takes ${attackLabel} ASR ${paperText}; here (${model}) from ${pctOr(ours.from)} to ${pctOr(ours.to)}`;
+}
+
+export function table1(ctx: TableContext): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
+  const lines: string[] = [];
   for (const a of ctx.archs) {
     const benign = ctx.lookup(a.arch, 'benign', 'standard', 'none');
     publish(facts, a.arch, 'benign', 'standard', 'none', benign);
@@ -53,6 +75,14 @@ export function table1(ctx: TableContext): { table: ResultTable; facts: Facts } 
         publish(facts, a.arch, attack, 'standard', id, m);
         const paper = isPaperAttack(attack) ? TABLE1[d][a.paper][attack] : undefined;
         rows.push({ arch: text(archLabel(a)), attack: text(ATTACK_LABEL[attack] ?? attack), defense: text(DEFENSE_LABEL[d]), clean: value(m?.clean, paper?.clean), asr: value(m?.asr, paper?.asr), base: baselineCell(m) });
+      }
+    }
+    for (const attack of ctx.attacks) {
+      const none = ctx.lookup(a.arch, attack, 'standard', ctx.defenseIds.standard)?.asr;
+      for (const d of ['flip', 'shrinkpad-4'] as const) {
+        const to = ctx.lookup(a.arch, attack, 'standard', ctx.defenseIds[d])?.asr;
+        const paper = isPaperAttack(attack) ? { from: TABLE1.standard[a.paper][attack].asr, to: TABLE1[d][a.paper][attack].asr } : {};
+        lines.push(defenseLine(DEFENSE_LABEL[d], ATTACK_LABEL[attack] ?? attack, a.arch, paper, { from: none, to }));
       }
     }
     rows.push({ arch: text(archLabel(a)), attack: text('none (benign model)'), defense: text(DEFENSE_LABEL.standard), clean: value(benign?.clean, undefined), asr: value(benign?.asr, undefined, 'not applicable (no trigger)'), base: baselineCell(benign) });
@@ -73,15 +103,17 @@ export function table1(ctx: TableContext): { table: ResultTable; facts: Facts } 
       rows,
     },
     facts,
+    lines,
   };
 }
 
 const T2_DEFENSES = ['none', 'flip', 'shrinkpad-2', 'shrinkpad-4'] as const;
 const T2_PAPER_KEY = { none: 'standard', flip: 'flip', 'shrinkpad-2': 'shrinkpad-2', 'shrinkpad-4': 'shrinkpad-4' } as const;
 
-export function table2(ctx: TableContext): { table: ResultTable; facts: Facts } {
+export function table2(ctx: TableContext): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
+  const lines: string[] = [];
   for (const a of ctx.archs) {
     for (const attack of ctx.attacks) {
       for (const variant of ['standard', 'enhanced'] as const) {
@@ -92,6 +124,11 @@ export function table2(ctx: TableContext): { table: ResultTable; facts: Facts } 
           publish(facts, a.arch, attack, variant, defense, m);
           const paper = isPaperAttack(attack) ? TABLE2[a.paper][attack][variant][T2_PAPER_KEY[d]] : undefined;
           row[d] = value(m?.asr, paper);
+          if (variant === 'enhanced' && d === 'shrinkpad-4') {
+            const std = ctx.lookup(a.arch, attack, 'standard', d)?.asr;
+            const paperStd = isPaperAttack(attack) ? TABLE2[a.paper][attack].standard[d] : undefined;
+            lines.push(`Under ShrinkPad-4, ${ATTACK_LABEL[attack] ?? attack}+ keeps ${paper ?? 'n/a'}% ASR against ${paperStd ?? 'n/a'}% for the standard attack in the paper; here (${a.arch}) ${pctOr(m?.asr)} against ${pctOr(std)}`);
+          }
         }
         rows.push(row);
       }
@@ -106,6 +143,7 @@ export function table2(ctx: TableContext): { table: ResultTable; facts: Facts } 
       rows,
     },
     facts,
+    lines,
   };
 }
 
@@ -115,7 +153,7 @@ function resnetArchs(archs: ArchSpec[]): ArchSpec[] {
   return r.length ? r : archs;
 }
 
-export function table3(ctx: TableContext, stds: number[]): { table: ResultTable; facts: Facts } {
+export function table3(ctx: TableContext, stds: number[]): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
   for (const a of resnetArchs(ctx.archs)) {
@@ -138,12 +176,13 @@ export function table3(ctx: TableContext, stds: number[]): { table: ResultTable;
       rows,
     },
     facts,
+    lines: rangeLines(facts),
   };
 }
 
 const SHIFTS: ColorShift[] = ['hue', 'contrast', 'brightness', 'saturation'];
 
-export function table4(ctx: TableContext, sizes: number[]): { table: ResultTable; facts: Facts } {
+export function table4(ctx: TableContext, sizes: number[]): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
   for (const a of resnetArchs(ctx.archs)) {
@@ -168,6 +207,7 @@ export function table4(ctx: TableContext, sizes: number[]): { table: ResultTable
       rows,
     },
     facts,
+    lines: rangeLines(facts),
   };
 }
 
@@ -179,7 +219,7 @@ const T5: { key: keyof typeof TABLE5; defense: Table1Defense }[] = [
   { key: 'shrinkpad', defense: 'shrinkpad-4' },
 ];
 
-export function table5(ctx: TableContext): { table: ResultTable; facts: Facts } {
+export function table5(ctx: TableContext): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
   for (const a of ctx.archs) {
@@ -201,10 +241,11 @@ export function table5(ctx: TableContext): { table: ResultTable; facts: Facts } 
       rows,
     },
     facts,
+    lines: Object.keys(facts).length ? Object.entries(facts).map(([k, v]) => `${k.replace('cost/', '')}: ${v.toFixed(2)} s here`) : ['no defense cost was recorded in this profile'],
   };
 }
 
-export function table6(ctx: TableContext, attack = 'uap'): { table: ResultTable; facts: Facts } {
+export function table6(ctx: TableContext, attack = 'uap'): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
   for (const a of ctx.archs) {
@@ -225,6 +266,7 @@ export function table6(ctx: TableContext, attack = 'uap'): { table: ResultTable;
       rows,
     },
     facts,
+    lines: rangeLines(facts),
   };
 }
 

@@ -28,6 +28,8 @@ export interface ReportEntry {
   paper: string;
   /** Relative paths inside the report directory. */
   image?: string;
+  /** A companion chart shown under an image grid. */
+  chartImage?: string;
   svg?: string;
   spec?: string;
   csv?: string;
@@ -87,6 +89,7 @@ export function buildReport(input: ReportInput): string {
     out.push(`<a id="${anchor(e)}"></a>`, '');
     out.push(e.caption, '');
     if (e.image) out.push(`![${e.title}](${e.image})`, '');
+    if (e.chartImage) out.push(`![${e.title}: chart](${e.chartImage})`, '');
     const files = [e.svg && `[SVG](${e.svg})`, e.spec && `[Vega-Lite spec](${e.spec})`, e.csv && `[CSV](${e.csv})`].filter(Boolean);
     if (files.length) out.push(`Files: ${files.join(' · ')}`, '');
     if (e.markdown) out.push(e.markdown.trimEnd(), '');

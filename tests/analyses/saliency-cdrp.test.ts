@@ -41,8 +41,8 @@ describe('critical data routing paths', () => {
     const { model, gateLayers } = tinyConvNet(7);
     const x = imageBatch(randomSplit(3, 'cdrp'), 0, 3);
     const before = tf.memory().numTensors;
-    const dense = learnGates(model, chainHookRunner, gateLayers, x, { lambda: 0.001, steps: 30, learningRate: 0.05 });
-    const sparse = learnGates(model, chainHookRunner, gateLayers, x, { lambda: 0.05, steps: 30, learningRate: 0.05 });
+    const dense = learnGates(model, chainHookRunner, gateLayers, x, { lambda: 0.01, steps: 30, learningRate: 0.05 });
+    const sparse = learnGates(model, chainHookRunner, gateLayers, x, { lambda: 1, steps: 30, learningRate: 0.05 });
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     for (const g of [dense, sparse]) {

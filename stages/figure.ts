@@ -1,0 +1,188 @@
+/**
+ * One instance per paper figure (`figure:<id>`): gathers the analysis or evaluation instances it
+ * plots and writes fig.svg, fig.png, data.csv, entry.json and facts.json, plus fig.vl.json for
+ * charts. Image-grid figures (5, 8) are PNG grids (with an SVG wrapper) and carry their companion
+ * chart as chart.svg / chart.png / chart.vl.json.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import type { JsonObject, StageContext, StageInstance, StageKind, UpstreamArtifact } from '../engine/stage.js';
+import { analysesParams, globalSeed, profileName, reportParams, type AnalysesParams } from '../domain/analyses/params.js';
+import { readEvalMetrics } from '../domain/analyses/inputs.js';
+import { readDatasetInfo } from '../domain/data/format.js';
+import { saveFigure } from '../domain/plots/render.js';
+import { stackPngs, pngAsSvg } from '../domain/plots/image-grid.js';
+import { figure2, figure3, figure5Chart, figure6, figure8Chart, figure12, figure13, type AblationPoint, type BuiltFigure, type SensitivityData, type SaliencyData, type CdrpData, type PhysicalData } from '../domain/report/figures.js';
+import { writeEntry, provenanceOf } from '../domain/report/entry.js';
+import { mergeFacts, factKey, type Facts } from '../domain/report/facts.js';
+import type { ReportEntry } from '../domain/report/report.js';
+import { sensitivityId } from './sensitivity.js';
+import { saliencyId } from './saliency.js';
+import { cdrpId } from './cdrp.js';
+import { physicalId } from './physical.js';
+import { dataId, evaluateId, figureAlias, figureId, trainId, type Variant } from './ids.js';
+
+export const FIGURE_IDS = ['fig2', 'fig3', 'fig5', 'fig6', 'fig8', 'fig12', 'fig13'] as const;
+
+export interface FigureStageParams extends JsonObject {
+  figure: string;
+  profile: string;
+  seed: number;
+  archs: JsonObject[];
+  ablation: JsonObject;
+  shrinkSize: number;
+}
+
+/** The train instance of an enhanced model trained with a non-default s_max (figure 13); the attacks area expands these from analyses.ablation.sMaxList. */
+export const sMaxTrainId = (arch: string, attack: string, sMax: number, seed: number): string => `train/${arch}/${attack}/enhanced-smax${sMax}/seed${seed}`;
+
+const shrinkDefense = (s: number): string => (s === 0 ? 'none' : `shrinkpad-${s}`);
+const evDep = (arch: string, attack: string, variant: string, x: number, defense: string): string => `ev:${arch}:${attack}:${variant}:${x}:${defense}`;
+
+function dependencies(figure: string, a: AnalysesParams, seed: number): Record<string, string> {
+  const deps: Record<string, string> = { data: dataId() };
+  for (const spec of a.archs) {
+    if (figure === 'fig2' || figure === 'fig3') deps[`an:${spec.arch}`] = sensitivityId(spec.arch, a.sensitivity.attack, seed);
+    if (figure === 'fig5') for (const attack of a.saliency.attacks) deps[`an:${spec.arch}:${attack}`] = saliencyId(spec.arch, attack, seed);
+    if (figure === 'fig6') deps[`an:${spec.arch}`] = cdrpId(spec.arch, a.cdrp.attack, seed);
+    if (figure === 'fig8') deps[`an:${spec.arch}`] = physicalId(spec.arch, a.physical.attack, seed);
+    if (figure === 'fig12') {
+      for (const attack of a.ablation.attacks)
+        for (const variant of ['standard', 'enhanced'] as Variant[])
+          for (const s of a.ablation.shrinkSizes) deps[evDep(spec.arch, attack, variant, s, shrinkDefense(s))] = evaluateId(trainId(spec.arch, attack, variant, seed), shrinkDefense(s));
+    }
+    if (figure === 'fig13') {
+      for (const attack of a.ablation.attacks)
+        for (const sMax of a.ablation.sMaxList)
+          for (const defense of ['none', shrinkDefense(a.ablation.sMaxDefense)]) {
+            const train = sMax === a.ablation.sMax ? trainId(spec.arch, attack, 'enhanced', seed) : sMaxTrainId(spec.arch, attack, sMax, seed);
+            deps[evDep(spec.arch, attack, 'enhanced', sMax, defense)] = evaluateId(train, defense);
+          }
+    }
+  }
+  return deps;
+}
+
+async function readJson<T>(dir: string, file: string): Promise<T> {
+  return JSON.parse(await fs.readFile(join(dir, file), 'utf8')) as T;
+}
+
+async function analysisFacts(inputs: UpstreamArtifact[]): Promise<Facts> {
+  return mergeFacts(await Promise.all(inputs.map((u) => readJson<Facts>(u.dir, 'facts.json'))));
+}
+
+const kind: StageKind<FigureStageParams> = {
+  kind: 'figure',
+  instances(params: JsonObject): StageInstance<FigureStageParams>[] {
+    const a = analysesParams(params);
+    const r = reportParams(params);
+    const seed = globalSeed(params);
+    return r.figures.map((figure) => {
+      if (!(FIGURE_IDS as readonly string[]).includes(figure)) throw new RangeError(`report.figures: unknown figure '${figure}' (known: ${FIGURE_IDS.join(', ')})`);
+      return {
+        id: figureId(figure),
+        aliases: [figureAlias(figure)],
+        params: { figure, profile: profileName(params), seed, archs: a.archs as unknown as JsonObject[], ablation: a.ablation as unknown as JsonObject, shrinkSize: a.saliency.shrinkSize },
+        deps: dependencies(figure, a, seed),
+        description: `figure ${figure}`,
+      };
+    });
+  },
+  async run(ctx: StageContext<FigureStageParams>): Promise<void> {
+    const p = ctx.params;
+    const ablation = p.ablation as unknown as AnalysesParams['ablation'];
+    const upstream = Object.entries(ctx.inputs).filter(([name]) => name !== 'data');
+    const analyses = upstream.filter(([name]) => name.startsWith('an:')).map(([, u]) => u);
+    const info = await readDatasetInfo(ctx.inputs.data.dir);
+    let built: BuiltFigure;
+    let facts: Facts = {};
+    let grid: Buffer | undefined;
+
+    if (p.figure === 'fig2' || p.figure === 'fig3') {
+      const data: SensitivityData[] = [];
+      for (const u of analyses) {
+        const r = await readJson<{ arch: string; plainAsr: number; originalValue: number; grid: SensitivityData['grid']; values: SensitivityData['values'] }>(u.dir, 'result.json');
+        data.push({ model: r.arch, plainAsr: r.plainAsr, originalValue: r.originalValue, grid: r.grid, values: r.values });
+      }
+      built = p.figure === 'fig2' ? figure2(data) : figure3(data);
+      facts = await analysisFacts(analyses);
+    } else if (p.figure === 'fig5') {
+      const data: SaliencyData[] = [];
+      const grids: Buffer[] = [];
+      for (const u of analyses) {
+        const r = await readJson<{ arch: string; attack: string; shrinkSize: number; standard: { triggerMass: SaliencyData['triggerMass']['standard'] }; enhanced: { triggerMass: SaliencyData['triggerMass']['enhanced'] } }>(u.dir, 'result.json');
+        data.push({ model: r.arch, attack: r.attack, shrinkSize: r.shrinkSize, triggerMass: { standard: r.standard.triggerMass, enhanced: r.enhanced.triggerMass } });
+        grids.push(await fs.readFile(join(u.dir, 'grid.png')));
+      }
+      built = figure5Chart(data);
+      grid = (await stackPngs(grids, 16)).png;
+      facts = await analysisFacts(analyses);
+    } else if (p.figure === 'fig6') {
+      const data: CdrpData[] = [];
+      for (const u of analyses) {
+        const r = await readJson<{ arch: string; attack: string; lambda: number; standard: { correlations: CdrpData['correlations']['standard']; images: number }; enhanced: { correlations: CdrpData['correlations']['enhanced'] } }>(u.dir, 'result.json');
+        data.push({ model: r.arch, attack: r.attack, lambda: r.lambda, images: r.standard.images, correlations: { standard: r.standard.correlations, enhanced: r.enhanced.correlations } });
+      }
+      built = figure6(data);
+      facts = await analysisFacts(analyses);
+    } else if (p.figure === 'fig8') {
+      const data: PhysicalData[] = [];
+      const grids: Buffer[] = [];
+      for (const u of analyses) {
+        const r = await readJson<PhysicalData & { arch: string }>(u.dir, 'result.json');
+        data.push({ model: r.arch, attack: r.attack, standard: r.standard, enhanced: r.enhanced });
+        grids.push(await fs.readFile(join(u.dir, 'grid.png')));
+      }
+      built = figure8Chart(data);
+      grid = (await stackPngs(grids, 16)).png;
+      facts = await analysisFacts(analyses);
+    } else if (p.figure === 'fig12' || p.figure === 'fig13') {
+      const points: AblationPoint[] = [];
+      for (const [name, u] of upstream) {
+        const [, arch, attack, variant, x, defense] = name.split(':');
+        const m = await readEvalMetrics(u.dir);
+        if (m.asr === undefined) throw new Error(`${u.id}: metrics.json has no ASR`);
+        points.push({ model: arch, attack, variant: variant as Variant, x: Number(x), defense: defense === 'none' ? 'no defense' : defense.replace('shrinkpad-', 'ShrinkPad-'), asr: m.asr });
+        if (p.figure === 'fig12') facts[factKey.ablationShrink(arch, attack, variant, Number(x))] = m.asr;
+        else facts[factKey.ablationSMax(arch, attack, Number(x), defense)] = m.asr;
+      }
+      points.sort((q, r) => q.model.localeCompare(r.model) || q.attack.localeCompare(r.attack) || q.variant.localeCompare(r.variant) || q.x - r.x);
+      if (p.figure === 'fig12') facts['ablation/sMax'] = ablation.sMax;
+      built = p.figure === 'fig12' ? figure12(points, ablation.sMax) : figure13(points, ablation.sMaxDefense);
+    } else throw new RangeError(`figure stage: unknown figure '${p.figure}'`);
+
+    const files: Partial<ReportEntry> = {};
+    if (grid) {
+      const meta = await import('sharp').then((s) => s.default(grid!).metadata());
+      await fs.writeFile(join(ctx.outDir, 'fig.png'), grid);
+      await fs.writeFile(join(ctx.outDir, 'fig.svg'), pngAsSvg(grid, meta.width ?? 0, meta.height ?? 0, built.title));
+      await saveFigure(ctx.outDir, 'chart', built.spec);
+      Object.assign(files, { image: 'fig.png', svg: 'fig.svg', spec: 'chart.vl.json', chartImage: 'chart.png' });
+    } else {
+      await saveFigure(ctx.outDir, 'fig', built.spec);
+      Object.assign(files, { image: 'fig.png', svg: 'fig.svg', spec: 'fig.vl.json' });
+    }
+    const columns = [...new Set(built.rows.flatMap((r) => Object.keys(r)))];
+    await fs.writeFile(join(ctx.outDir, 'data.csv'), stringify([columns, ...built.rows.map((r) => columns.map((c) => r[c] ?? ''))]));
+    const entry: ReportEntry = {
+      kind: 'figure',
+      id: p.figure,
+      title: built.title,
+      caption: built.caption,
+      paper: built.paper,
+      ...files,
+      csv: 'data.csv',
+      lines: built.lines,
+      provenance: provenanceOf(
+        p.profile,
+        p.seed,
+        { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
+        upstream.map(([, u]) => ({ durationMs: u.meta.durationMs, environment: u.meta.environment as Record<string, unknown>, extra: u.meta.extra as Record<string, unknown> })),
+      ),
+    };
+    await writeEntry(ctx.outDir, entry, facts);
+  },
+};
+
+export default kind;

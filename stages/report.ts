@@ -1,0 +1,96 @@
+/**
+ * The report: consumes every figure and table instance, copies their files under figures/ and
+ * tables/, judges the claims from the facts they published, and writes REPORT.md (checked for
+ * empty cells and missing entries). `publishReport` (domain/report/report.ts) copies it to reports/.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
+import { analysesParams, profileName, reportParams } from '../domain/analyses/params.js';
+import { readEntry } from '../domain/report/entry.js';
+import { mergeFacts } from '../domain/report/facts.js';
+import { evaluateClaims, type ClaimThresholds } from '../domain/report/claims.js';
+import { buildReport, lintReport, type ReportEntry } from '../domain/report/report.js';
+import { figureId, tableId } from './ids.js';
+
+export interface ReportStageParams extends JsonObject {
+  title: string;
+  profile: string;
+  claims: JsonObject;
+  figures: string[];
+  tables: string[];
+  notes: string[];
+}
+
+export const REPORT_ID = 'report';
+
+/** Copies the entry's files into `<outDir>/<sub>/<id>-<name>` and rewrites its paths to match. */
+async function adopt(entry: ReportEntry, fromDir: string, outDir: string): Promise<ReportEntry> {
+  const sub = entry.kind === 'figure' ? 'figures' : 'tables';
+  await fs.mkdir(join(outDir, sub), { recursive: true });
+  const moved: ReportEntry = { ...entry };
+  for (const key of ['image', 'chartImage', 'svg', 'spec', 'csv'] as const) {
+    const file = entry[key];
+    if (!file) continue;
+    const target = `${sub}/${entry.id}-${file}`;
+    await fs.copyFile(join(fromDir, file), join(outDir, target));
+    moved[key] = target;
+  }
+  if (entry.kind === 'table') {
+    const md = `${sub}/${entry.id}.md`;
+    await fs.writeFile(join(outDir, md), entry.markdown ?? '');
+  }
+  return moved;
+}
+
+function ourChoices(params: JsonObject): string[] {
+  const a = analysesParams(params);
+  return [
+    `CDRP sparsity weight lambda = ${a.cdrp.lambda} (the paper's value is lost in extraction; chosen by us), ${a.cdrp.steps} Adam steps at learning rate ${a.cdrp.learningRate}, gates clipped to [0, 1], over ${a.cdrp.images} non-target test images.`,
+    `Saliency: vanilla gradient of the predicted logit, max over channels, over ${a.saliency.images} non-target test images; transformed images use ShrinkPad-${a.saliency.shrinkSize}.`,
+    `Physical capture is a SIMULATION (camera params ${JSON.stringify(a.physical.camera)}), ${a.physical.captures} random captures per image; the paper used photographs.`,
+    `Trigger sensitivity grid: dx in [${a.sensitivity.dx.join(', ')}], dy in [${a.sensitivity.dy.join(', ')}] pixels, values [${a.sensitivity.values.join(', ')}].`,
+  ];
+}
+
+const kind: StageKind<ReportStageParams> = {
+  kind: 'report',
+  instances(params: JsonObject): StageInstance<ReportStageParams>[] {
+    const r = reportParams(params);
+    const deps: Record<string, string> = {};
+    for (const f of r.figures) deps[`figure:${f}`] = figureId(f);
+    for (const t of r.tables) deps[`table:${t}`] = tableId(t);
+    return [
+      {
+        id: REPORT_ID,
+        aliases: ['report:md'],
+        params: { title: r.title, profile: profileName(params), claims: r.claims as unknown as JsonObject, figures: r.figures, tables: r.tables, notes: ourChoices(params) },
+        deps,
+        description: 'REPORT.md from every figure and table',
+      },
+    ];
+  },
+  async run(ctx: StageContext<ReportStageParams>): Promise<void> {
+    const p = ctx.params;
+    const entries: ReportEntry[] = [];
+    const facts = [];
+    for (const [name, u] of Object.entries(ctx.inputs).sort(([a], [b]) => a.localeCompare(b))) {
+      const { entry, facts: f } = await readEntry(u.dir);
+      if (!name.endsWith(`:${entry.id}`)) throw new Error(`${u.id}: entry.json says '${entry.id}', expected the one named by '${name}'`);
+      entries.push(await adopt(entry, u.dir, ctx.outDir));
+      facts.push(f);
+    }
+    const merged = mergeFacts(facts);
+    const thresholds = p.claims as unknown as ClaimThresholds;
+    const claims = evaluateClaims(merged, thresholds);
+    const markdown = buildReport({ title: p.title, profile: p.profile, claims, thresholds, entries, notes: p.notes, generatedAt: new Date().toISOString() });
+    const problems = lintReport(markdown, [...p.figures, ...p.tables]);
+    if (problems.length) throw new Error(`REPORT.md failed its checks:\n${problems.join('\n')}`);
+    await fs.writeFile(join(ctx.outDir, 'REPORT.md'), markdown);
+    await fs.writeFile(join(ctx.outDir, 'facts.json'), JSON.stringify(merged, null, 2) + '\n');
+    await fs.writeFile(join(ctx.outDir, 'claims.json'), JSON.stringify(claims, null, 2) + '\n');
+    ctx.recordMeta({ claims: Object.fromEntries(claims.map((c) => [String(c.id), c.status])), entries: entries.length });
+  },
+};
+
+export default kind;

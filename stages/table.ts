@@ -1,0 +1,95 @@
+/**
+ * One instance per paper table (`table:<id>`): reads the evaluate instances the table needs and
+ * writes table.csv and table.md (ours beside the paper's), entry.json and facts.json.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
+import { analysesParams, globalSeed, profileName, reportParams, type ArchSpec, type ReportParams } from '../domain/analyses/params.js';
+import { readEvalMetrics, type EvalMetrics } from '../domain/analyses/inputs.js';
+import { readDatasetInfo } from '../domain/data/format.js';
+import { table1, table2, table3, table4, table5, table6, tableNeeds, type TableContext, type BuiltTable } from '../domain/report/paper-tables.js';
+import { toCsv, toMarkdown } from '../domain/report/tables.js';
+import { writeEntry, provenanceOf } from '../domain/report/entry.js';
+
+import { dataId, evaluateId, tableAlias, tableId, trainId } from './ids.js';
+
+export const TABLE_IDS = ['table1', 'table2', 'table3', 'table4', 'table5', 'table6'] as const;
+
+export interface TableStageParams extends JsonObject {
+  table: string;
+  profile: string;
+  seed: number;
+  archs: JsonObject[];
+  attacks: string[];
+  defenseIds: JsonObject;
+  noiseStds: number[];
+  jitterSizes: number[];
+}
+
+const depName = (arch: string, attack: string, variant: string, defense: string): string => `ev:${arch}:${attack}:${variant}:${defense}`;
+
+function context(p: { archs: ArchSpec[]; attacks: string[]; defenseIds: ReportParams['defenseIds']; table: string }): Omit<TableContext, 'lookup'> {
+  // Table 6 is about the universal-perturbation trigger only; the others about the listed attacks.
+  return { archs: p.archs, attacks: p.table === 'table6' ? ['uap'] : p.attacks, defenseIds: p.defenseIds };
+}
+
+const kind: StageKind<TableStageParams> = {
+  kind: 'table',
+  instances(params: JsonObject): StageInstance<TableStageParams>[] {
+    const a = analysesParams(params);
+    const r = reportParams(params);
+    const seed = globalSeed(params);
+    return r.tables.map((table) => {
+      if (!(TABLE_IDS as readonly string[]).includes(table)) throw new RangeError(`report.tables: unknown table '${table}' (known: ${TABLE_IDS.join(', ')})`);
+      const ctx = context({ archs: a.archs, attacks: r.attacks, defenseIds: r.defenseIds, table });
+      const deps: Record<string, string> = { data: dataId() };
+      for (const n of tableNeeds(table, ctx, r.noiseStds, r.jitterSizes)) deps[depName(n.arch, n.attack, n.variant, n.defense)] = evaluateId(trainId(n.arch, n.attack, n.variant, seed), n.defense);
+      return {
+        id: tableId(table),
+        aliases: [tableAlias(table)],
+        params: { table, profile: profileName(params), seed, archs: a.archs as unknown as JsonObject[], attacks: r.attacks, defenseIds: r.defenseIds as unknown as JsonObject, noiseStds: r.noiseStds, jitterSizes: r.jitterSizes },
+        deps,
+        description: `table ${table}`,
+      };
+    });
+  },
+  async run(ctx: StageContext<TableStageParams>): Promise<void> {
+    const p = ctx.params;
+    const metrics = new Map<string, EvalMetrics>();
+    for (const [name, u] of Object.entries(ctx.inputs)) if (name.startsWith('ev:')) metrics.set(name, await readEvalMetrics(u.dir));
+    const base = context({ archs: p.archs as unknown as ArchSpec[], attacks: p.attacks, defenseIds: p.defenseIds as unknown as ReportParams['defenseIds'], table: p.table });
+    const tctx: TableContext = { ...base, lookup: (arch, attack, variant, defense) => metrics.get(depName(arch, attack, variant, defense)) };
+    const builders: Record<string, () => BuiltTable> = {
+      table1: () => table1(tctx),
+      table2: () => table2(tctx),
+      table3: () => table3(tctx, p.noiseStds),
+      table4: () => table4(tctx, p.jitterSizes),
+      table5: () => table5(tctx),
+      table6: () => table6(tctx),
+    };
+    const { table, facts, lines } = builders[p.table]();
+    const markdown = toMarkdown(table);
+    await fs.writeFile(join(ctx.outDir, 'table.csv'), toCsv(table));
+    await fs.writeFile(join(ctx.outDir, 'table.md'), markdown);
+    const info = await readDatasetInfo(ctx.inputs.data.dir);
+    const upstream = Object.entries(ctx.inputs).filter(([n]) => n !== 'data').map(([, u]) => u);
+    await writeEntry(
+      ctx.outDir,
+      {
+        kind: 'table',
+        id: p.table,
+        title: table.title,
+        caption: table.caption,
+        paper: `${p.table.replace('table', 'Table ')} of the paper: its values are in parentheses beside ours`,
+        csv: 'table.csv',
+        markdown,
+        lines,
+        provenance: provenanceOf(p.profile, p.seed, { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 }, upstream.map((u) => ({ durationMs: u.meta.durationMs, environment: u.meta.environment as Record<string, unknown>, extra: u.meta.extra as Record<string, unknown> }))),
+      },
+      facts,
+    );
+  },
+};
+
+export default kind;
