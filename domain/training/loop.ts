@@ -114,6 +114,8 @@ function trainStep(model: tf.LayersModel, params: NamedVariable[], sgd: Sgd, bat
   }
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function batchLength(source: Iterable<Batch>): number | undefined {
   const n = (source as { length?: unknown }).length;
   return typeof n === 'number' ? n : undefined;
@@ -153,8 +155,8 @@ export async function train(model: tf.LayersModel, opts: TrainOptions): Promise<
         try {
           opts.signal?.throwIfAborted();
           const n = batch.x.shape[0];
-          if (n > opts.batchSize) throw new RangeError(`epoch ${epoch} batch ${b} has ${n} images, more than batchSize ${opts.batchSize}`);
-          if (batch.y.shape[0] !== n) throw new RangeError(`epoch ${epoch} batch ${b}: ${n} images but ${batch.y.shape[0]} labels`);
+          if (n > opts.batchSize) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based) has ${n} images, more than batchSize ${opts.batchSize}`);
+          if (batch.y.shape[0] !== n) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based): ${n} images but ${batch.y.shape[0]} labels`);
           const step = trainStep(model, params, sgd, batch, lr);
           if (!Number.isFinite(step.loss)) throw new NonFiniteLossError(epoch, b, step.loss);
           images += n;
@@ -166,8 +168,10 @@ export async function train(model: tf.LayersModel, opts: TrainOptions): Promise<
         const elapsed = (performance.now() - t0) / 1000;
         opts.progress?.({ epoch, epochs: opts.epochs, batch: b, batches, loss: lossSum / images, imagesPerSecond: images / elapsed });
         b += 1;
+        // Let the event loop run, so that progress messages go out and an abort can arrive mid-epoch.
+        await yieldToEventLoop();
       }
-      if (images === 0) throw new Error(`epoch ${epoch} had no batches`);
+      if (images === 0) throw new Error(`epoch ${epoch} (0-based) had no batches`);
       const seconds = (performance.now() - t0) / 1000;
       const record: EpochRecord = { epoch, loss: lossSum / images, trainAcc: correct / images, lr, seconds, imagesPerSecond: images / seconds };
       if (opts.onEpochEnd) {

@@ -132,6 +132,15 @@ describe('train', () => {
     await expect(train(tinyNet(), recipe({ checkpointDir: dir, lr: 0.1 }))).rejects.toThrow(/lr=0.05.*lr=0.1/);
   });
 
+  it('reacts to an abort that arrives from a timer in the middle of training', async () => {
+    const controller = new AbortController();
+    let batches = 0;
+    setTimeout(() => controller.abort(), 30);
+    await expect(train(tinyNet(), recipe({ epochs: 200, milestones: [], signal: controller.signal, progress: () => { batches += 1; } }))).rejects.toThrow(/abort/i);
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThan(200 * 4);
+  });
+
   it('stops on a non-finite loss naming epoch and batch, without applying that step', async () => {
     const model = tinyNet();
     let weightsBefore: number[][] = [];
