@@ -61,7 +61,11 @@ export function drawJitter(count: number, options: ColorJitterOptions, rng: Rng)
   });
 }
 
-/** Applies explicit draws (one per image). Images whose draw lacks a kind are left alone by that step. */
+/**
+ * Applies explicit draws (one per image). Images whose draw lacks a kind are left alone by that
+ * step. At each step only the images doing a given adjustment are computed (gathered, adjusted,
+ * and gathered back into place), so the work is one adjustment per image per enabled kind.
+ */
 export function colorJitterWithDraws(x: tf.Tensor4D, draws: JitterDraw[]): tf.Tensor4D {
   const [n, , , c] = x.shape;
   if (draws.length !== n) throw new RangeError(`color-jitter: ${draws.length} draws for a batch of ${n} images`);
@@ -70,12 +74,14 @@ export function colorJitterWithDraws(x: tf.Tensor4D, draws: JitterDraw[]): tf.Te
     let current: tf.Tensor4D = x.clone();
     for (let step = 0; step < JITTER_KINDS.length; step++) {
       for (const kind of JITTER_KINDS) {
-        const chosen = draws.map((d) => d.order[step] === kind && d.factors[kind] !== undefined);
-        if (!chosen.some(Boolean)) continue;
-        const factor = tf.tensor4d(draws.map((d, i) => (chosen[i] ? (d.factors[kind] as number) : 0)), [n, 1, 1, 1]);
-        const adjusted = ADJUST[kind](current, factor);
-        const mask = tf.tensor4d(chosen.map((b) => (b ? 1 : 0)), [n, 1, 1, 1], 'bool');
-        current = tf.where(mask, adjusted, current) as tf.Tensor4D;
+        const rows = draws.flatMap((d, i) => (d.order[step] === kind && d.factors[kind] !== undefined ? [i] : []));
+        if (rows.length === 0) continue;
+        const factor = tf.tensor4d(rows.map((i) => draws[i].factors[kind] as number), [rows.length, 1, 1, 1]);
+        const adjusted = ADJUST[kind](tf.gather(current, rows), factor);
+        // Row i of the result: its adjusted version (at n + position in `rows`) or itself.
+        const source = Array.from({ length: n }, (_, i) => i);
+        rows.forEach((row, k) => (source[row] = n + k));
+        current = tf.gather(tf.concat([current, adjusted]), source) as tf.Tensor4D;
       }
     }
     return current;

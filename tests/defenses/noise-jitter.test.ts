@@ -101,6 +101,22 @@ describe('color jitter', () => {
     x.dispose();
   });
 
+  it('applies the adjustments of every image in its own order', () => {
+    const x = randomImages(2, 4, new Rng(13));
+    const factors = { brightness: 1.6, contrast: 0.3 };
+    const bc = { order: ['brightness', 'contrast', 'saturation', 'hue'] as typeof JITTER_KINDS[number][], factors };
+    const cb = { order: ['contrast', 'brightness', 'saturation', 'hue'] as typeof JITTER_KINDS[number][], factors };
+    const mixed = colorJitterWithDraws(x, [bc, cb]);
+    const only = (img: tf.Tensor4D, kind: typeof JITTER_KINDS[number], f: number) => colorJitterWithDraws(img, [{ order: [...JITTER_KINDS], factors: { [kind]: f } }]);
+    const [x0, x1] = tf.split(x, 2, 0) as tf.Tensor4D[];
+    const want0 = only(only(x0, 'brightness', 1.6), 'contrast', 0.3);
+    const want1 = only(only(x1, 'contrast', 0.3), 'brightness', 1.6);
+    const [got0, got1] = tf.split(mixed, 2, 0);
+    expect(tf.max(tf.abs(tf.sub(got0, want0))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(tf.max(tf.abs(tf.sub(got1, want1))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(tf.max(tf.abs(tf.sub(want0, only(only(x0, 'contrast', 0.3), 'brightness', 1.6)))).dataSync()[0]).toBeGreaterThan(1e-3);
+  });
+
   it('keeps outputs in [0, 1] and the batch shape, reproducibly', () => {
     const x = randomImages(5, 8, new Rng(9));
     const t = colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4 });
