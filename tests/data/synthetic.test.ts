@@ -49,10 +49,10 @@ describe('generateSynthetic', () => {
 
   it('generates thousands of images per second', () => {
     const t0 = performance.now();
-    const ds = generateSynthetic({ ...OPTS, trainPerClass: 200, testPerClass: 0 + 1 });
+    const ds = generateSynthetic({ ...OPTS, trainPerClass: 200, testPerClass: 1 });
     const perSecond = (ds.train.count + ds.test.count) / ((performance.now() - t0) / 1000);
-    // 4,800/s measured uncontended; the bound leaves room for a busy machine.
-    expect(perSecond).toBeGreaterThan(500);
+    // 4,800/s measured on a quiet machine, 940/s at load 15 on 2 cores; the bound only catches a gross regression.
+    expect(perSecond).toBeGreaterThan(200);
   });
 
   it('names bad options', () => {
