@@ -126,6 +126,15 @@ describe('downloadFile over HTTP', () => {
     expect(readFileSync(result.path).equals(archive)).toBe(true);
   });
 
+  it('resumes a partial file left by an earlier, killed attempt', async () => {
+    const opts = options(`${base}/ok/cifar.tar.gz?resume`);
+    writeFileSync(join(opts.cacheDir, 'cifar.tar.gz.part'), archive.subarray(0, 1000));
+    const result = await downloadFile({ ...opts, fileName: 'cifar.tar.gz' });
+    expect(seen.filter((s) => s.path === '/ok/cifar.tar.gz?resume').map((s) => s.range)).toEqual(['bytes=1000-']);
+    expect(result.resumedFrom).toEqual([1000]);
+    expect(readFileSync(result.path).equals(archive)).toBe(true);
+  });
+
   it('retries a 503 with backoff and follows redirects', async () => {
     const logs: string[] = [];
     const result = await downloadFile(options(`${base}/flaky/cifar.tar.gz`, { log: (m) => logs.push(m) }));
