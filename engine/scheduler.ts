@@ -90,17 +90,17 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
   const launch = (job: Job, reasons: Reason[]): void => {
     running += 1;
     listener.started(job.id, reasons);
-    const t0 = Date.now();
     void executor.run(job).then(
-      (outcome) => finish(job, reasons, outcome, Date.now() - t0),
-      (err: unknown) => finish(job, reasons, { status: 'crashed', error: String((err as Error)?.message ?? err), logTail: '' }, Date.now() - t0),
+      (outcome) => finish(job, reasons, outcome),
+      (err: unknown) => finish(job, reasons, { status: 'crashed', error: String((err as Error)?.message ?? err), logTail: '' }),
     );
   };
 
-  const finish = (job: Job, reasons: Reason[], outcome: JobOutcome, durationMs: number): void => {
+  const finish = (job: Job, reasons: Reason[], outcome: JobOutcome): void => {
     running -= 1;
     if (outcome.status === 'done') {
-      record({ id: job.id, kind: job.kind, state: 'ran', key: job.key, reasons, durationMs });
+      // The stage's own run time, without waiting for a worker to start.
+      record({ id: job.id, kind: job.kind, state: 'ran', key: job.key, reasons, durationMs: outcome.meta.durationMs });
       succeed(job.id, job.kind, job.key, job.fingerprint, outcome.meta.outputs, outcome.meta.outputsDigest);
     } else {
       record({ id: job.id, kind: job.kind, state: 'failed', key: job.key, reasons, outcome });
