@@ -40,6 +40,17 @@ describe('wasm reductions, tiling and identity match cpu', () => {
     });
   }
 
+  it('Cast to the same dtype shares memory; to another dtype converts', async () => {
+    const err = await worstError(() => {
+      const x = tf.tensor([1.5, -2.25, 3]);
+      const same = tf.cast(x, 'float32');
+      const asInt = tf.cast(x, 'int32').toFloat();
+      x.dispose();
+      return [same.mul(2), asInt];
+    });
+    expect(err).toBe(0);
+  });
+
   it('Identity shares memory but a clone survives disposing its source', async () => {
     const err = await worstError(() => {
       const x = tf.tensor([1, 2, 3]);

@@ -86,3 +86,25 @@ describe('one-pass ReLU and Mean gradients match cpu', () => {
     expect(err).toBeLessThan(1e-5);
   });
 });
+
+describe('training steps on wasm leak nothing', () => {
+  it('tensor count and wasm heap allocations are flat across steps', async () => {
+    await ensureWasm();
+    await tf.setBackend('wasm');
+    const rng = new Rng('leak');
+    const model = tinyNet();
+    const x = tf.tensor4d(randomArray(rng, 4 * 9 * 9 * 3), [4, 9, 9, 3]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 5);
+    const opt = tf.train.sgd(0.01);
+    const step = () => { const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true); if (loss) loss.dispose(); };
+    step();
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+    tf.dispose([x, y]);
+    model.dispose();
+    opt.dispose();
+  });
+});

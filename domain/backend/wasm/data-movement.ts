@@ -72,3 +72,17 @@ export function tileKernel(): tf.KernelFunc {
     return out;
   };
 }
+
+/** A cast to the tensor's own dtype (moments and losses cast float32 to float32) shares memory instead of copying. */
+export function castKernel(stock: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+    if (dtype === x.dtype && dtype !== 'string') {
+      (args.backend as BackendWasm).incRef(x.dataId);
+      return { dataId: x.dataId, shape: [...x.shape], dtype };
+    }
+    if (!stock) throw new Error(`Cast on wasm: no kernel for ${x.dtype} -> ${dtype}`);
+    return stock(args);
+  };
+}
