@@ -18,9 +18,18 @@ import { Rng } from '../common/rng.js';
 
 type Draw = (rng: Rng, count: number) => Float32Array;
 
+// Box-Muller keeping both values of each pair: half the uniform draws of
+// Rng.normal, which matters for the 20 M weights of VGG-19 and ResNet-34.
 const normal = (std: number): Draw => (rng, count) => {
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = std * rng.normal();
+  for (let i = 0; i < count; i += 2) {
+    let u = 0;
+    while (u === 0) u = rng.uniform();
+    const radius = std * Math.sqrt(-2 * Math.log(u));
+    const angle = 2 * Math.PI * rng.uniform();
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
+  }
   return out;
 };
 
