@@ -87,7 +87,11 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
         jobs: ctx.args.jobs ?? cpus().length,
         events: { progress: (id, p) => reporter.progress(id, p), environment: (w, e) => reporter.environment(w, e) },
       });
+      let stopping = false;
       const onSignal = (sig: NodeJS.Signals): void => {
+        // A second Ctrl-C does not wait for the workers.
+        if (stopping) process.exit(130);
+        stopping = true;
         reporter.close();
         ctx.stderr.write(`\n${sig}: stopping workers; finished artifacts are kept\n`);
         void executor.close().finally(() => {
@@ -95,8 +99,9 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
           process.exit(130);
         });
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // `on`, not `once`: while our listener is installed, execa's signal-exit hook leaves the process to us.
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const { results, lockEntries } = await execute(project, ids, forced, executor, reporter);
         reporter.close();

@@ -70,4 +70,21 @@ describe('interrupted and concurrent runs', () => {
     expect(second.err).toContain(`waiting for pid ${child.pid}`);
     expect(JSON.parse(second.out).ran).toEqual([]);
   });
+
+  it('Ctrl-C (SIGINT to the coordinator) stops the workers, releases the lock and keeps finished artifacts', async () => {
+    const { p, marker } = hangingProject();
+    const child = p.spawn('repro', '-j', '2');
+    await waitForFile(`${marker}.started`);
+    process.kill(child.pid!, 'SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(String(r.stderr)).toContain('SIGINT: stopping workers');
+    expect(existsSync(join(p.root, 'artifacts', '.lock'))).toBe(false);
+    expect(readdirSync(join(p.root, 'artifacts', '.tmp'))).toEqual([]);
+    // gen/a was interrupted: no artifact for it, but the next run picks up where things stand.
+    writeFileSync(`${marker}.go`, '');
+    const again = await p.repro('-j', '2');
+    expect(again.code).toBe(0);
+    expect(again.ran).toContain('gen/a');
+  });
 });
