@@ -41,6 +41,13 @@ export interface SlurmCommands {
   ping(): Promise<void>;
 }
 
+/**
+ * `cleanup: false`: execa's default installs signal-exit handlers while a
+ * command runs, and those re-raise SIGINT when they see no other listener,
+ * killing the coordinator mid-Ctrl-C before it can scancel its jobs.
+ */
+const RUN_OPTIONS = (timeout: number) => ({ reject: false, timeout, cleanup: false }) as const;
+
 const FIELD_SEP = '|';
 /** squeue accepts a limited command line; ask about this many ids per call. */
 const IDS_PER_QUERY = 500;
@@ -66,7 +73,7 @@ export function parseSbatch(stdout: string): string {
 export function cliSlurm(): SlurmCommands {
   return {
     async submit(sbatchArgs, scriptPath) {
-      const r = await execa('sbatch', ['--parsable', ...sbatchArgs, scriptPath], { reject: false, timeout: 60_000 });
+      const r = await execa('sbatch', ['--parsable', ...sbatchArgs, scriptPath], RUN_OPTIONS(60_000));
       if (r.exitCode !== 0) throw new Error(`sbatch ${[...sbatchArgs, scriptPath].join(' ')} failed (exit ${String(r.exitCode)}): ${String(r.stderr || r.stdout).trim()}`);
       return parseSbatch(String(r.stdout));
     },
@@ -74,7 +81,7 @@ export function cliSlurm(): SlurmCommands {
       const all = new Map<string, SlurmJobState>();
       for (let i = 0; i < jobIds.length; i += IDS_PER_QUERY) {
         const ids = jobIds.slice(i, i + IDS_PER_QUERY);
-        const r = await execa('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', ['%i', '%T', '%r', '%N'].join(FIELD_SEP)], { reject: false, timeout: 30_000 });
+        const r = await execa('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', ['%i', '%T', '%r', '%N'].join(FIELD_SEP)], RUN_OPTIONS(30_000));
         if (r.exitCode !== 0) {
           // Asked only about jobs slurmctld has already forgotten: none of them is known.
           if (/Invalid job id/i.test(String(r.stderr))) continue;
@@ -86,10 +93,10 @@ export function cliSlurm(): SlurmCommands {
     },
     async cancel(jobIds) {
       if (jobIds.length === 0) return;
-      await execa('scancel', jobIds, { reject: false, timeout: 30_000 });
+      await execa('scancel', jobIds, RUN_OPTIONS(30_000));
     },
     async ping() {
-      const r = await execa('sinfo', ['-h', '-o', '%P'], { reject: false, timeout: 30_000 });
+      const r = await execa('sinfo', ['-h', '-o', '%P'], RUN_OPTIONS(30_000));
       if (r.exitCode !== 0) throw new Error(`the Slurm cluster does not answer (sinfo: ${String(r.stderr || r.stdout || (r as { shortMessage?: string }).shortMessage).trim()})`);
     },
   };

@@ -306,6 +306,7 @@ export class SlurmExecutor implements Executor {
       this.log(`[slurm] ${t.job.id}: job ${jobId} ${state ?? 'finished'}; artifact ${t.job.key.slice(0, 12)} in place`);
       // The artifact keeps the stage's log; the job's spec, script and Slurm output are only needed after a failure.
       rmSync(instanceDir(this.settings.artifactsDir, t.job.kind, t.job.key), { recursive: true, force: true });
+      this.settings.events.environment(`slurm job ${jobId}`, result.meta.environment);
       return { status: 'done', meta: result.meta };
     }
     if (result?.status === 'failed') return { status: 'failed', error: result.error, logTail: this.tail(t) };
@@ -339,6 +340,30 @@ export class SlurmExecutor implements Executor {
   }
 
   /**
+   * Drops records of jobs that ended while no coordinator watched them (their
+   * artifacts were then found complete, so nothing re-attached). Records of
+   * jobs still queued or running stay, and so does everything if squeue fails.
+   */
+  private async pruneRecords(): Promise<void> {
+    const records = Object.entries(this.records.jobs);
+    if (records.length === 0) return;
+    let states: Map<string, SlurmJobState>;
+    try {
+      states = await this.commands.query(records.map(([, r]) => r.jobId));
+    } catch {
+      return;
+    }
+    let dropped = 0;
+    for (const [rk, r] of records) {
+      const s = states.get(r.jobId);
+      if (s && !TERMINAL_STATES.has(s.state)) continue;
+      delete this.records.jobs[rk];
+      dropped += 1;
+    }
+    if (dropped) writeRecords(this.settings.artifactsDir, this.records);
+  }
+
+  /**
    * Called on Ctrl-C (and after every run, when nothing is left): cancels the
    * jobs still queued or running, so that nothing runs on unattended.
    */
@@ -348,7 +373,7 @@ export class SlurmExecutor implements Executor {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     const left = [...this.tracked.values()];
     this.tracked.clear();
-    if (left.length === 0) return;
+    if (left.length === 0) return this.pruneRecords();
     const ids = left.map((t) => t.record.jobId);
     this.log(`[slurm] cancelling ${ids.length} job(s): ${ids.join(' ')}`);
     try {

@@ -5,7 +5,7 @@
  * that throws and a worker that dies are told apart.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecords } from '../../engine/executors/slurm-records.js';
@@ -52,6 +52,9 @@ describe.skipIf(skip)('Slurm executor: jobs that end badly', () => {
     expect(again.ran).toEqual(['gen/a', 'square/a', 'sum']);
     expect(again.cached).toEqual(['gen/b', 'square/b']);
     expect([...submittedJobs(again.err).keys()].sort()).toEqual(['gen/a', 'square/a', 'sum']);
+    // The resubmitted job found the checkpoint its cancelled attempt left.
+    const genKey = readdirSync(join(toy.artifacts, 'gen')).find((k) => readJson<{ id: string }>(join(toy.artifacts, 'gen', k, 'meta.json'))?.id === 'gen/a');
+    expect(readJson<{ extra: { resumed: boolean } }>(join(toy.artifacts, 'gen', genKey!, 'meta.json'))?.extra.resumed).toBe(true);
   }, 120_000);
 
   it('reports a stage that throws as failed and a worker that dies as crashed, with log tails', async () => {

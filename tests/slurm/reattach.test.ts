@@ -96,7 +96,7 @@ describe.skipIf(skip)('Slurm executor: coordinator restarts and Ctrl-C', () => {
       jobs = jobIdsByInstance(toy);
       child.kill('SIGINT');
       const r = await child;
-      expect(r.exitCode).toBe(130);
+      expect(r.exitCode, `signal ${String(r.signal)}\n${String(r.stderr)}\n${String(r.stdout)}`).toBe(130);
       expect(String(r.stderr)).toMatch(/cancelling 2 job\(s\)/);
     } finally {
       child.kill('SIGKILL');

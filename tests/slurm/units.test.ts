@@ -182,6 +182,17 @@ describe('SlurmExecutor against a fake cluster', () => {
     expect(o.error).toMatch(/^Slurm job 100 is no longer known to squeue and left no artifact/);
   });
 
+  it('on close, drops records of jobs that ended unwatched and keeps those still running', async () => {
+    const t = setup();
+    const rec = (id: string, key: string, jobId: string) => ({ jobId, id, kind: 'gen', key, runId: 'old', jobName: 'x', submittedAt: '2026-01-01T00:00:00Z' });
+    writeRecords(t.artifactsDir, { version: 1, jobs: { 'gen/k1': rec('gen/a', 'k1', '9'), 'gen/k2': rec('gen/b', 'k2', '10'), 'gen/k3': rec('gen/c', 'k3', '11') } });
+    t.fake.states.set('9', 'COMPLETED');
+    t.fake.states.set('10', 'RUNNING');
+    await t.make().close();
+    expect(Object.keys(readRecords(t.artifactsDir).jobs)).toEqual(['gen/k2']);
+    expect(t.fake.cancelled).toEqual([]);
+  });
+
   it('cancels the jobs still queued or running on close (Ctrl-C)', async () => {
     const t = setup();
     const ex = t.make();
