@@ -39,6 +39,8 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
   const lockEntries = new Map<string, LockEntry>();
   const ready = ids.filter((id) => waitingOn.get(id) === 0);
   const queue: { job: Job; reasons: Reason[] }[] = [];
+  /** kind/key -> ids waiting for the instance now computing that same key. */
+  const claimed = new Map<string, string[]>();
   let running = 0;
   let wake: (() => void) | undefined;
 
@@ -78,6 +80,14 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
         succeed(id, node.kind, key, fp, outputs, outputsDigest);
         continue;
       }
+      // Two instances can share a key (same kind, params and inputs): one computes, the other then finds it cached.
+      const slot = `${node.kind}/${key}`;
+      const twins = claimed.get(slot);
+      if (twins) {
+        twins.push(id);
+        continue;
+      }
+      claimed.set(slot, []);
       const up: Job['upstream'] = {};
       for (const [local, dep] of Object.entries(node.deps)) up[local] = { id: dep, kind: dag.nodes.get(dep)!.kind, key: lockEntries.get(dep)!.key };
       queue.push({
@@ -98,6 +108,9 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
 
   const finish = (job: Job, reasons: Reason[], outcome: JobOutcome): void => {
     running -= 1;
+    const slot = `${job.kind}/${job.key}`;
+    ready.push(...(claimed.get(slot) ?? []));
+    claimed.delete(slot);
     if (outcome.status === 'done') {
       // The stage's own run time, without waiting for a worker to start.
       record({ id: job.id, kind: job.kind, state: 'ran', key: job.key, reasons, durationMs: outcome.meta.durationMs });

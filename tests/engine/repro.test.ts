@@ -138,4 +138,13 @@ describe('repro', () => {
     expect(bad.err).toBe('error: invalid params (params.json, --set sum.factor=0):\n  sum.factor: 0 is out of range; allowed: >= 1\n');
     expect(readFileSync(join(p.root, 'pipeline.lock.json'), 'utf8')).toContain('"sum"');
   });
+
+  it('two instances with the same key are computed once, not raced', async () => {
+    const p = toyProject({ gen: { a: { value: 7 }, b: { value: 7 } }, sum: { factor: 1 } });
+    const r = await p.repro('-j', '2', 'gen/*');
+    expect(r.ran).toHaveLength(1);
+    expect(r.cached).toHaveLength(1);
+    const lock = JSON.parse(readText(join(p.root, 'pipeline.lock.json')));
+    expect(lock.instances['gen/a'].key).toBe(lock.instances['gen/b'].key);
+  });
 });
