@@ -23,6 +23,8 @@ export interface AnalysesParams {
 
 export interface ReportParams {
   title: string;
+  /** The profile's name for provenance lines (the engine keeps profile names out of params). */
+  profileLabel: string;
   figures: string[];
   tables: string[];
   attacks: string[];
@@ -58,7 +60,9 @@ export function targetClass(params: Obj): number {
   return t;
 }
 
-/** The profile's name, when the params carry it (params.profile), for provenance lines. */
+/** The profile's name for provenance lines: report.profileLabel, which each profile sets. */
 export function profileName(params: Obj): string {
-  return typeof params.profile === 'string' ? params.profile : 'default';
+  const label = reportParams(params).profileLabel;
+  if (typeof label !== 'string' || label.length === 0) throw new Error(`params.report.profileLabel must be a non-empty string, got ${JSON.stringify(label)}`);
+  return label;
 }

@@ -79,7 +79,16 @@ async function checkLocalArchive(path: string, expected: ExpectedDigest | null):
   }
 }
 
-/** A local directory or archive: image folder, or the CIFAR-10 binary archive (checked against the official MD5 unless another digest is given). */
+/** The digest in `<archive>.sha256` (sha256sum's output format), when such a file sits beside the archive. */
+async function sidecarDigest(path: string): Promise<ExpectedDigest | null> {
+  const text = await fs.readFile(`${path}.sha256`, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const hex = /^([0-9a-fA-F]{64})\b/.exec(text.trim())?.[1];
+  if (!hex) throw new Error(`${path}.sha256 does not start with a SHA-256 digest (64 hex digits)`);
+  return { algorithm: 'sha256', hex };
+}
+
+/** A local directory or archive: image folder (checked against data.md5/sha256, else a `.sha256` file beside it, if any), or the CIFAR-10 binary archive (checked against the official MD5 unless another digest is given). */
 async function fromLocal(path: string, name: string, o: DataOptions, hooks: BuildHooks): Promise<Dataset> {
   const stat = await fs.stat(path).catch(() => null);
   if (!stat) throw new Error(`data.archive '${path}' does not exist (give a CIFAR-10 binary archive, or an image folder: directory, .tar or .tar.gz)`);
@@ -97,7 +106,7 @@ async function fromLocal(path: string, name: string, o: DataOptions, hooks: Buil
     await checkLocalArchive(path, given ?? { algorithm: 'md5', hex: CIFAR10_MD5 });
     return importCifarBinaryArchive(path, path, hooks.signal);
   }
-  await checkLocalArchive(path, given);
+  await checkLocalArchive(path, given ?? (await sidecarDigest(path)));
   const folder = await importImageFolder(path, folderOptions);
   return { name, source: path, synthetic: false, ...folder };
 }

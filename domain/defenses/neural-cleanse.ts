@@ -225,8 +225,10 @@ export function unlearn(model: tf.LayersModel, clean: LabelledImages, triggers: 
   if (!(o.stampFraction >= 0 && o.stampFraction <= 1)) throw new RangeError(`unlearn: stampFraction must be in [0, 1], got ${o.stampFraction}`);
   if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new RangeError(`unlearn: epochs must be a positive integer, got ${o.epochs}`);
   const { height: h, width: w, channels: c } = clean;
-  const masks = triggers.map((t) => tf.tensor3d(t.mask, [h, w, 1]));
-  const patterns = triggers.map((t) => tf.tensor3d(t.pattern, [h, w, c]));
+  // Row k < triggers.length is trigger k; the last row is "no trigger" (an all-zero mask).
+  const masks = tf.tidy(() => tf.concat([...triggers.map((t) => tf.tensor4d(t.mask, [1, h, w, 1])), tf.zeros([1, h, w, 1])]));
+  const patterns = tf.tidy(() => tf.concat([...triggers.map((t) => tf.tensor4d(t.pattern, [1, h, w, c])), tf.zeros([1, h, w, c])]));
+  const none = triggers.length;
   const optimizer = o.optimizer === 'adam' ? tf.train.adam(o.learningRate) : tf.train.sgd(o.learningRate);
   const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
   const losses: number[] = [];
@@ -237,12 +239,12 @@ export function unlearn(model: tf.LayersModel, clean: LabelledImages, triggers: 
       for (let start = 0; start < clean.count; start += o.batchSize) {
         const rows = order.slice(start, start + o.batchSize);
         const batch = subsetOf(clean, rows);
-        const stamped = rows.map(() => (rng.bool(o.stampFraction) ? rng.int(0, triggers.length - 1) : -1));
+        const which = rows.map(() => (rng.bool(o.stampFraction) ? rng.int(0, triggers.length - 1) : none));
         const loss = optimizer.minimize(() => {
-          const x = batchOf(batch, 0, batch.count);
-          const images = tf.unstack(x).map((img, i) => (stamped[i] < 0 ? img : applyReversedTrigger(img.expandDims(0) as tf.Tensor4D, masks[stamped[i]], patterns[stamped[i]]).squeeze([0])));
+          const index = tf.tensor1d(which, 'int32');
+          const x = applyReversedTrigger(batchOf(batch, 0, batch.count), tf.gather(masks, index), tf.gather(patterns, index));
           const labels = tf.oneHot(tf.tensor1d(Array.from(batch.labels), 'int32'), o.numClasses);
-          const out = model.apply(tf.stack(images), { training: false }) as tf.Tensor2D;
+          const out = model.apply(x, { training: false }) as tf.Tensor2D;
           return tf.losses.softmaxCrossEntropy(labels, out) as tf.Scalar;
         }, true, variables);
         if (loss) {
@@ -256,7 +258,7 @@ export function unlearn(model: tf.LayersModel, clean: LabelledImages, triggers: 
     }
     return losses;
   } finally {
-    tf.dispose([...masks, ...patterns]);
+    tf.dispose([masks, patterns]);
     optimizer.dispose();
   }
 }

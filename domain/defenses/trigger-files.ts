@@ -45,18 +45,24 @@ export async function writeReversedTriggers(dir: string, triggers: ReversedTrigg
 
 type TriggerSummary = Omit<ReversedTrigger, 'mask' | 'pattern'>;
 
-export async function saveClassCheckpoint(dir: string, t: ReversedTrigger, shape: [number, number, number]): Promise<void> {
+/** One finished class: its reversed trigger and the optimisation time it took (for the cost). */
+export interface ClassCheckpoint {
+  trigger: ReversedTrigger;
+  ms: number;
+}
+
+export async function saveClassCheckpoint(dir: string, { trigger: t, ms }: ClassCheckpoint, shape: [number, number, number]): Promise<void> {
   const [h, w, c] = shape;
   await fs.mkdir(dir, { recursive: true });
   await writeNpy(join(dir, `mask_${t.label}.npy`), t.mask, [h, w]);
   await writeNpy(join(dir, `pattern_${t.label}.npy`), t.pattern, [h, w, c]);
   const { mask: _m, pattern: _p, ...summary } = t;
   // The JSON goes last: its presence marks the class as finished.
-  await fs.writeFile(join(dir, `class_${t.label}.json`), JSON.stringify(summary));
+  await fs.writeFile(join(dir, `class_${t.label}.json`), JSON.stringify({ ...summary, ms }));
 }
 
-export async function loadClassCheckpoint(dir: string, label: number): Promise<ReversedTrigger | null> {
-  let summary: TriggerSummary;
+export async function loadClassCheckpoint(dir: string, label: number): Promise<ClassCheckpoint | null> {
+  let summary: TriggerSummary & { ms: number };
   try {
     summary = JSON.parse(await fs.readFile(join(dir, `class_${label}.json`), 'utf8'));
   } catch {
@@ -64,5 +70,6 @@ export async function loadClassCheckpoint(dir: string, label: number): Promise<R
   }
   const mask = await readNpy(join(dir, `mask_${label}.npy`));
   const pattern = await readNpy(join(dir, `pattern_${label}.npy`));
-  return { ...summary, mask: mask.data as Float32Array, pattern: pattern.data as Float32Array };
+  const { ms, ...rest } = summary;
+  return { trigger: { ...rest, mask: mask.data as Float32Array, pattern: pattern.data as Float32Array }, ms };
 }

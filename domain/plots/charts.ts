@@ -17,6 +17,8 @@ export interface Field {
   /** Fixed axis domain, e.g. [0, 100] for percentages. */
   domain?: [number, number];
   format?: string;
+  /** Integer-valued axis (pixels, layer index): ticks only at whole numbers. */
+  integer?: boolean;
 }
 
 function requireFields(rows: Row[], fields: string[], chart: string): void {
@@ -31,6 +33,7 @@ function axisEncoding(f: Field, fallbackType: Field['type']): Record<string, unk
   const enc: Record<string, unknown> = { field: f.field, type: f.type ?? fallbackType, title: f.title };
   if (f.domain) enc.scale = { domain: f.domain, nice: false };
   if (f.format) enc.axis = { format: f.format };
+  if (f.integer) enc.axis = { format: 'd', tickMinStep: 1, ...((enc.axis as object) ?? {}) };
   return enc;
 }
 
@@ -143,7 +146,7 @@ export function groupedBar(rows: Row[], o: GroupedBarOptions): VegaLiteSpec {
     height: size.height,
     mark: { type: 'bar' },
     encoding: {
-      x: { field: o.category.field, type: 'nominal', title: o.category.title, sort: null, axis: { labelAngle: -30 } },
+      x: { field: o.category.field, type: 'nominal', title: o.category.title, sort: null, axis: { labelAngle: 0 } },
       xOffset: { field: o.group.field, type: 'nominal', sort: null },
       y: axisEncoding(o.value, 'quantitative'),
       color: { field: o.group.field, type: 'nominal', title: o.group.title, sort: null },

@@ -75,23 +75,28 @@ export async function renderImageGrid(options: Partial<ImageGridOptions> & { row
   for (const row of o.rows) for (const c of row) if (c.height !== h0 || c.width !== w0) throw new RangeError(`image grid: cell ${c.height}x${c.width} differs from ${h0}x${w0}`);
 
   const cellH = h0 * o.cellScale;
-  const cellW = w0 * o.cellScale;
+  const imageW = w0 * o.cellScale;
   const charW = o.fontSize * 0.6;
+  // Columns widen to fit their labels; images sit centred in them.
+  const labelW = o.columnLabels ? Math.ceil(Math.max(...o.columnLabels.map((l) => l.length)) * charW) + 4 : 0;
+  const cellW = Math.max(imageW, labelW);
+  const pad = Math.floor((cellW - imageW) / 2);
   const left = o.rowLabels ? Math.ceil(Math.max(...o.rowLabels.map((l) => l.length)) * charW) + 2 * o.gap : o.gap;
   const titleH = o.title ? Math.ceil(o.fontSize * 1.8) : 0;
   const top = titleH + (o.columnLabels ? Math.ceil(o.fontSize * 1.8) : o.gap);
-  const width = left + nCols * cellW + (nCols - 1) * o.gap + o.gap;
+  const titleW = o.title ? Math.ceil(o.title.length * charW * 1.1) + 2 * o.gap : 0;
+  const width = Math.max(titleW, left + nCols * cellW + (nCols - 1) * o.gap + o.gap);
   const height = top + nRows * cellH + (nRows - 1) * o.gap + o.gap;
 
   const canvas = new Uint8Array(width * height * 3).fill(255);
   o.rows.forEach((row, r) =>
     row.forEach((cell, c) => {
       const px = cellPixels(cell, o.overlayAlpha);
-      const x0 = left + c * (cellW + o.gap);
+      const x0 = left + c * (cellW + o.gap) + pad;
       const y0 = top + r * (cellH + o.gap);
       for (let y = 0; y < cellH; y++) {
         const sy = Math.floor(y / o.cellScale);
-        for (let x = 0; x < cellW; x++) {
+        for (let x = 0; x < imageW; x++) {
           const sx = Math.floor(x / o.cellScale);
           const src = 3 * (sy * w0 + sx);
           const dst = 3 * ((y0 + y) * width + x0 + x);

@@ -24,7 +24,8 @@ export interface ClaimThresholds {
   cdrpMargin: number;
 }
 
-export type ClaimStatus = 'holds' | 'does not hold' | 'not run in this profile';
+/** 'inconclusive': the premise failed at this scale (e.g. the attack never worked without defense, so a defense cannot be judged). */
+export type ClaimStatus = 'holds' | 'does not hold' | 'inconclusive' | 'not run in this profile';
 
 export interface ClaimResult {
   id: number;
@@ -45,12 +46,19 @@ const range = (vs: number[]): string => {
 
 type Verdict = { ours: string; status: ClaimStatus };
 const notRun = (what: string): Verdict => ({ ours: `${what}: not run in this profile`, status: 'not run in this profile' });
-/** Joins sub-verdicts: holds only if all that ran hold; not run only if none ran. */
+/** Joins sub-verdicts: any failure fails; else any inconclusive part makes it inconclusive; not run only if none ran. */
 function combine(parts: Verdict[]): Verdict {
   const ran = parts.filter((p) => p.status !== 'not run in this profile');
-  const status: ClaimStatus = ran.length === 0 ? 'not run in this profile' : ran.every((p) => p.status === 'holds') ? 'holds' : 'does not hold';
+  const status: ClaimStatus =
+    ran.length === 0 ? 'not run in this profile'
+    : ran.some((p) => p.status === 'does not hold') ? 'does not hold'
+    : ran.some((p) => p.status === 'inconclusive') ? 'inconclusive'
+    : 'holds';
   return { ours: parts.map((p) => p.ours).join('; '), status };
 }
+const inconclusive = (ours: string): Verdict => ({ ours, status: 'inconclusive' });
+/** The attack's ASR without defense, which a defense claim presupposes to be high. */
+const undefended = (f: Facts, arch: string, attack: string, variant: string): number | undefined => f[`eval/${arch}/${attack}/${variant}/none/asr`];
 const verdict = (ok: boolean, ours: string): Verdict => ({ ours, status: ok ? 'holds' : 'does not hold' });
 
 
@@ -66,7 +74,8 @@ function claim1(f: Facts, t: ClaimThresholds): Verdict {
   }
   const asrOk = asr.every((a) => a.value >= t.highAsr);
   const dropOk = drops.every((d) => d <= t.maxCleanDrop);
-  const dropText = drops.length > 0 ? `, clean-accuracy cost ${Math.min(...drops).toFixed(1)} to ${Math.max(...drops).toFixed(1)} points` : ', clean-accuracy cost: benign model not run in this profile';
+  const dropRange = drops.length && Math.min(...drops) !== Math.max(...drops) ? `${Math.min(...drops).toFixed(1)} to ${Math.max(...drops).toFixed(1)}` : drops.length ? drops[0].toFixed(1) : '';
+  const dropText = drops.length > 0 ? `, clean-accuracy cost ${dropRange} points` : ', clean-accuracy cost: benign model not run in this profile';
   return verdict(asrOk && dropOk, `ASR ${range(asr.map((a) => a.value))} over ${asr.length} model(s)${dropText}`);
 }
 
@@ -78,7 +87,8 @@ function claim2(f: Facts, t: ClaimThresholds): Verdict {
     const ring = f[`sensitivity/${arch}/ring/${t.shiftPixels}`];
     const low = f[`sensitivity/${arch}/value/${t.lowPixelValue}`];
     if (ring === undefined || low === undefined) return notRun(`${arch}: shift ${t.shiftPixels} px or value ${t.lowPixelValue} not in the grid`);
-    return verdict(p.value >= t.highAsr && ring < t.lowAsr && low < t.lowAsr, `${arch}: ${pct(p.value)} unmoved, at most ${pct(ring)} when moved ${t.shiftPixels} px, ${pct(low)} at pixel value ${t.lowPixelValue}`);
+    if (p.value < t.highAsr) return inconclusive(`${arch}: the unmoved trigger reaches only ${pct(p.value)} ASR, below ${t.highAsr}%`);
+    return verdict(ring < t.lowAsr && low < t.lowAsr, `${arch}: ${pct(p.value)} unmoved, at most ${pct(ring)} when moved ${t.shiftPixels} px, ${pct(low)} at pixel value ${t.lowPixelValue}`);
   });
   return combine(parts);
 }
@@ -93,6 +103,11 @@ function claim3(f: Facts, t: ClaimThresholds): Verdict {
     }
     for (const r of rows) {
       const [arch, attack] = r.groups;
+      const before = undefended(f, arch, attack, 'standard');
+      if (before === undefined || before < t.highAsr) {
+        parts.push(inconclusive(`${defense} ${arch}/${attack} ${pct(r.value)}, but undefended ASR ${before === undefined ? 'not run' : pct(before)}`));
+        continue;
+      }
       const shouldSurvive = defense === 'flip' && attack === 'consistent';
       const ok = shouldSurvive ? r.value >= t.lowAsr : r.value < t.lowAsr;
       parts.push(verdict(ok, `${defense} ${arch}/${attack} ${pct(r.value)}`));
@@ -104,8 +119,10 @@ function claim3(f: Facts, t: ClaimThresholds): Verdict {
 function claim4(f: Facts, t: ClaimThresholds): Verdict {
   const rows = select(f, /^eval\/([^/]+)\/(badnets|blended|consistent)\/standard\/(noise-[^/]+|jitter-[^/]+)\/asr$/);
   if (rows.length === 0) return notRun('noise and colour-shift evaluations');
-  const noise = rows.filter((r) => r.groups[2].startsWith('noise-'));
-  const colour = rows.filter((r) => !r.groups[2].startsWith('noise-'));
+  const working = rows.filter((r) => (undefended(f, r.groups[0], r.groups[1], 'standard') ?? 0) >= t.highAsr);
+  if (working.length === 0) return inconclusive(`no attack reached ${t.highAsr}% ASR without defense, so noise and colour shifts cannot be judged (ASR under them ${range(rows.map((r) => r.value))})`);
+  const noise = working.filter((r) => r.groups[2].startsWith('noise-'));
+  const colour = working.filter((r) => !r.groups[2].startsWith('noise-'));
   const parts: Verdict[] = [];
   if (noise.length) parts.push(verdict(noise.every((r) => r.value >= t.highAsr), `noise ASR ${range(noise.map((r) => r.value))}`));
   if (colour.length) parts.push(verdict(colour.every((r) => r.value >= t.highAsr), `colour-shift ASR ${range(colour.map((r) => r.value))}`));
@@ -115,7 +132,9 @@ function claim4(f: Facts, t: ClaimThresholds): Verdict {
 function claim5(f: Facts, t: ClaimThresholds): Verdict {
   const parts: Verdict[] = [];
   const enhanced = select(f, /^eval\/([^/]+)\/(badnets|blended|consistent)\/enhanced\/(flip|shrinkpad-4)\/asr$/);
-  parts.push(enhanced.length ? verdict(enhanced.every((r) => r.value >= t.highAsr), `enhanced ASR under Flip/ShrinkPad-4 ${range(enhanced.map((r) => r.value))}`) : notRun('enhanced attacks under Flip/ShrinkPad-4'));
+  const unworking = enhanced.filter((r) => (undefended(f, r.groups[0], r.groups[1], 'enhanced') ?? 0) < t.highAsr);
+  if (unworking.length) parts.push(inconclusive(`enhanced attacks below ${t.highAsr}% ASR even without defense: ${[...new Set(unworking.map((r) => `${r.groups[0]}/${r.groups[1]}+`))].join(', ')}`));
+  else parts.push(enhanced.length ? verdict(enhanced.every((r) => r.value >= t.highAsr), `enhanced ASR under Flip/ShrinkPad-4 ${range(enhanced.map((r) => r.value))}`) : notRun('enhanced attacks under Flip/ShrinkPad-4'));
   const ablation = select(f, /^ablation\/([^/]+)\/([^/]+)\/enhanced\/shrinkpad\/(\d+)$/);
   const sMax = f['ablation/sMax'];
   if (ablation.length && sMax !== undefined) {
@@ -165,7 +184,9 @@ function claim7(f: Facts, t: ClaimThresholds): Verdict {
   const phys = select(f, /^physical\/([^/]+)\/badnets\/(standard|enhanced)\/asr$/);
   const pStd = phys.find((p) => p.groups[1] === 'standard');
   const pEnh = phys.find((p) => p.groups[1] === 'enhanced');
-  if (pStd && pEnh) parts.push(verdict(pEnh.value - pStd.value >= t.asrGap && pStd.value < t.lowAsr, `simulated capture: BadNets ${pct(pStd.value)}, BadNets+ ${pct(pEnh.value)}`));
+  const digital = pEnh ? f[`physical/${pEnh.groups[0]}/badnets/enhanced/digitalAsr`] : undefined;
+  if (pStd && pEnh && digital !== undefined && digital < t.highAsr) parts.push(inconclusive(`simulated capture: BadNets+ reaches only ${pct(digital)} on digital images`));
+  else if (pStd && pEnh) parts.push(verdict(pEnh.value - pStd.value >= t.asrGap && pStd.value < t.lowAsr, `simulated capture: BadNets ${pct(pStd.value)}, BadNets+ ${pct(pEnh.value)}`));
   else parts.push(notRun('physical-capture simulation'));
   return combine(parts);
 }

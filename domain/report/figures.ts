@@ -67,7 +67,7 @@ export function figure3(data: SensitivityData[]): BuiltFigure {
   const valueRows: Row[] = data.flatMap((d) => d.values.map((v) => ({ series: d.model, value: v.value, asr: v.asr })));
   const shift = lineChart(shiftRows, {
     title: 'Trigger location',
-    x: { field: 'shift', title: 'Shift along one axis (pixels)' },
+    x: { field: 'shift', title: 'Shift along one axis (pixels)', integer: true },
     y: ASR_AXIS,
     series: { field: 'series', title: 'Model, axis' },
     size: { width: 300, height: 220 },
@@ -106,7 +106,7 @@ export interface SaliencyData {
 }
 
 export function figure5Chart(data: SaliencyData[]): BuiltFigure {
-  const versionLabel = (v: string, s: number) => (v === 'transformed' ? `attacked + ShrinkPad-${s}` : v);
+  const versionLabel = (v: string, s: number) => (v === 'transformed' ? `ShrinkPad-${s}(attacked)` : v);
   const rows: Row[] = data.flatMap((d) =>
     (['standard', 'enhanced'] as const).flatMap((variant) =>
       (['benign', 'attacked', 'transformed'] as const).map((v) => ({
@@ -169,7 +169,7 @@ export function figure6(data: CdrpData[]): BuiltFigure {
     paper: paperStatement('fig6'),
     spec: lineChart(rows, {
       title: 'CDRP correlation across layers (appendix G)',
-      x: { field: 'layer', title: 'Gated layer (input → output)' },
+      x: { field: 'layer', title: 'Gated layer (input → output)', integer: true },
       y: { field: 'r', title: 'Mean Pearson correlation', domain: [-0.2, 1] },
       series: { field: 'pair', title: 'Image pair' },
       facet: { field: 'panel', title: 'Model and attack' },
@@ -239,7 +239,7 @@ export function figure12(points: AblationPoint[], sMax: number): BuiltFigure {
     paper: paperStatement('fig12'),
     spec: lineChart(rows, {
       title: 'ASR vs ShrinkPad size (appendix F.1)',
-      x: { field: 'shrink', title: 'ShrinkPad size s (pixels)' },
+      x: { field: 'shrink', title: 'ShrinkPad size s (pixels)', integer: true },
       y: ASR_AXIS,
       series: { field: 'attack', title: 'Attack' },
       facet: { field: 'model', title: 'Model' },
@@ -265,7 +265,7 @@ export function figure13(points: AblationPoint[], defenseSize: number): BuiltFig
     paper: paperStatement('fig13'),
     spec: lineChart(rows, {
       title: 'ASR vs training s_max (appendix F.2)',
-      x: { field: 'sMax', title: 'Maximal shrink size s_max in training (pixels)' },
+      x: { field: 'sMax', title: 'Maximal shrink size s_max in training (pixels)', integer: true },
       y: ASR_AXIS,
       series: { field: 'attack', title: 'Attack' },
       facet: { field: 'defense', title: 'Defense' },

@@ -30,6 +30,8 @@ describe('claims', () => {
 
   it('judges claim 3 from Flip/ShrinkPad facts in both directions', () => {
     const f = {
+      [factKey.evalMetric('r', 'badnets', 'standard', 'none', 'asr')]: 100,
+      [factKey.evalMetric('r', 'consistent', 'standard', 'none', 'asr')]: 98,
       [factKey.evalMetric('r', 'badnets', 'standard', 'flip', 'asr')]: 1,
       [factKey.evalMetric('r', 'consistent', 'standard', 'flip', 'asr')]: 97,
       [factKey.evalMetric('r', 'badnets', 'standard', 'shrinkpad-4', 'asr')]: 3,
@@ -39,12 +41,16 @@ describe('claims', () => {
     const c3 = evaluateClaims(g, T)[2];
     expect(c3.status).toBe('does not hold');
     expect(c3.ours).toContain('55.0%');
+    // A defense cannot be judged against an attack that never worked.
+    const k = { [factKey.evalMetric('r', 'badnets', 'standard', 'none', 'asr')]: 30, [factKey.evalMetric('r', 'badnets', 'standard', 'flip', 'asr')]: 1 };
+    expect(evaluateClaims(k, T)[2].status).toBe('inconclusive');
   });
 
   it('judges claim 2 from the sensitivity facts and its thresholds', () => {
     const f = { [factKey.sensitivityPlain('r')]: 99, [factKey.sensitivityRing('r', 3)]: 12, [factKey.sensitivityValue('r', 64)]: 8 };
     expect(evaluateClaims(f, T)[1].status).toBe('holds');
     expect(evaluateClaims(f, { ...T, lowAsr: 10 })[1].status).toBe('does not hold');
+    expect(evaluateClaims({ ...f, [factKey.sensitivityPlain('r')]: 40 }, T)[1].status).toBe('inconclusive');
   });
 
   it('refuses contradictory facts', () => {
