@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject, Progress, StageContext } from '../../engine/stage.js';
 import { loadDataset } from '../../domain/data/format.js';
 import dataStage, { type DataStageParams } from '../../stages/data.js';
-import { makeCifarArchive } from './fixtures.js';
+import { makeCifarArchive, makeTar } from './fixtures.js';
 
 const DATA: JsonObject = {
   source: 'synthetic',
@@ -82,6 +82,24 @@ describe('data stage', () => {
     expect(existsSync(join(ctx.checkpointDir, 'download', 'cifar-10-binary.tar.gz'))).toBe(true);
     expect(progress.at(-1)).toMatchObject({ current: bytes.length, total: bytes.length, unit: 'B' });
     expect(meta.download).toMatchObject({ bytes: bytes.length, attempts: 1, cached: false });
+  });
+
+  it('imports an image-folder .tar.gz, checking a .sha256 file beside it', async () => {
+    const sharp = (await import('sharp')).default;
+    const png = (v: number): Promise<Buffer> => sharp(Buffer.alloc(32 * 32 * 3, v), { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer();
+    const entries = [];
+    for (const split of ['train', 'test']) for (const c of ['cat', 'dog']) for (const i of [1, 2]) entries.push({ path: `${split}/${c}/${i}.png`, data: await png(i * 50) });
+    const bytes = makeTar(entries);
+    const path = join(mkdtempSync(join(tmpdir(), 'folder-')), 'pets.tar.gz');
+    writeFileSync(path, bytes);
+    writeFileSync(`${path}.sha256`, `${'0'.repeat(64)}  pets.tar.gz\n`);
+    await expect(dataStage.run(context({ ...DATA, source: 'imagefolder', archive: path }).ctx)).rejects.toThrow(/pets\.tar\.gz: sha256 is [0-9a-f]{64}, expected 0{64}/);
+    writeFileSync(`${path}.sha256`, `${createHash('sha256').update(bytes).digest('hex')}  pets.tar.gz\n`);
+    const { ctx } = context({ ...DATA, source: 'imagefolder', archive: path });
+    await dataStage.run(ctx);
+    const ds = await loadDataset(ctx.outDir);
+    expect(ds.info).toMatchObject({ name: 'pets', synthetic: false, classNames: ['cat', 'dog'] });
+    expect([ds.train.count, ds.test.count, ds.val!.count]).toEqual([4, 2, 2]);
   });
 
   it('names a missing archive and a file that is not an archive', async () => {
