@@ -20,6 +20,11 @@ export interface ImageFolderOptions {
   classes: string[] | null;
   /** Images decoded at once. */
   concurrency: number;
+  /**
+   * Which images of a split to decode, given all its labels in the canonical order
+   * (class, then path); null decodes all. Lets a per-class subset skip decoding the rest.
+   */
+  select?(split: FolderSplit, labels: Uint8Array, numClasses: number): number[] | null;
   onProgress?(decoded: number, total: number): void;
   signal?: AbortSignal;
 }
@@ -105,8 +110,15 @@ export async function importImageFolder(source: string, opts: ImageFolderOptions
   const classNames = resolveClasses(source, collected.refs, collected.dirs, opts.classes);
   if (classNames.length > MAX_CLASSES) throw new Error(`${source}: ${classNames.length} classes; at most ${MAX_CLASSES} fit uint8 labels`);
   const ordered = orderRefs(collected.refs, classNames);
-  const progress = { done: 0, total: collected.refs.length };
-  const train = await decodeSplit(ordered.train, classNames, collected, opts, progress);
-  const test = await decodeSplit(ordered.test, classNames, collected, opts, progress);
+  const classIndex = new Map(classNames.map((name, i) => [name, i]));
+  const chosen = (split: FolderSplit): ImageRef[] => {
+    const refs = ordered[split];
+    const indices = opts.select?.(split, Uint8Array.from(refs, (r) => classIndex.get(r.className)!), classNames.length) ?? null;
+    return indices === null ? refs : indices.map((i) => refs[i]);
+  };
+  const selected = { train: chosen('train'), test: chosen('test') };
+  const progress = { done: 0, total: selected.train.length + selected.test.length };
+  const train = await decodeSplit(selected.train, classNames, collected, opts, progress);
+  const test = await decodeSplit(selected.test, classNames, collected, opts, progress);
   return { classNames, train, test };
 }

@@ -21,10 +21,10 @@ export function takeIndices(split: LabelledImages, indices: readonly number[]): 
   return makeSplit(images, labels, split.height, split.width, split.channels);
 }
 
-function indicesByClass(split: LabelledImages, numClasses: number): number[][] {
+function indicesByClass(labels: Uint8Array, numClasses: number): number[][] {
   const byClass = Array.from({ length: numClasses }, () => [] as number[]);
-  for (let i = 0; i < split.count; i++) {
-    const label = split.labels[i];
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
     if (label >= numClasses) throw new RangeError(`label ${label} at index ${i} is out of range for ${numClasses} classes`);
     byClass[label].push(i);
   }
@@ -32,19 +32,26 @@ function indicesByClass(split: LabelledImages, numClasses: number): number[][] {
 }
 
 /**
- * `perClass` images of every class, drawn without replacement and kept in their
- * original order; null keeps the whole split. Asking for more than a class has is an error.
+ * Indices of `perClass` images of every class, drawn without replacement, in
+ * increasing order; null when `perClass` is null (keep all). Needs only the labels,
+ * so an importer can decide what to decode before decoding anything.
  */
-export function selectPerClass(split: LabelledImages, numClasses: number, perClass: number | null, rng: Rng, what = 'split'): { split: LabelledImages; indices: number[] } {
-  if (perClass === null) return { split, indices: Array.from({ length: split.count }, (_, i) => i) };
+export function pickPerClass(labels: Uint8Array, numClasses: number, perClass: number | null, rng: Rng, what = 'split'): number[] | null {
+  if (perClass === null) return null;
   if (!Number.isInteger(perClass) || perClass < 1) throw new RangeError(`${what}: per-class count ${perClass} must be a positive integer or null (all)`);
-  const byClass = indicesByClass(split, numClasses);
+  const byClass = indicesByClass(labels, numClasses);
   const chosen: number[] = [];
   byClass.forEach((members, c) => {
     if (members.length < perClass) throw new RangeError(`${what}: class ${c} has ${members.length} images, fewer than the ${perClass} requested`);
     for (const k of rng.sample(members.length, perClass)) chosen.push(members[k]);
   });
-  chosen.sort((a, b) => a - b);
+  return chosen.sort((a, b) => a - b);
+}
+
+/** `pickPerClass` applied to a split in memory; null keeps the whole split. Asking for more than a class has is an error. */
+export function selectPerClass(split: LabelledImages, numClasses: number, perClass: number | null, rng: Rng, what = 'split'): { split: LabelledImages; indices: number[] } {
+  const chosen = pickPerClass(split.labels, numClasses, perClass, rng, what);
+  if (chosen === null) return { split, indices: Array.from({ length: split.count }, (_, i) => i) };
   return { split: takeIndices(split, chosen), indices: chosen };
 }
 
@@ -55,7 +62,7 @@ export function selectPerClass(split: LabelledImages, numClasses: number, perCla
 export function holdOutValidation(test: LabelledImages, numClasses: number, valFraction: number, rng: Rng): { test: LabelledImages; val: LabelledImages | null } {
   if (!(valFraction >= 0 && valFraction < 1)) throw new RangeError(`valFraction ${valFraction} must be in [0, 1)`);
   if (valFraction === 0) return { test, val: null };
-  const byClass = indicesByClass(test, numClasses);
+  const byClass = indicesByClass(test.labels, numClasses);
   const val: number[] = [];
   const rest: number[] = [];
   byClass.forEach((members, c) => {

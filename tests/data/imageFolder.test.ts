@@ -6,6 +6,9 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resizeBilinearTorch } from '../../domain/data/imageDecode.js';
 import { importImageFolder, type ImageFolderOptions } from '../../domain/data/imageFolder.js';
+import { Rng } from '../../domain/common/rng.js';
+import { countPerClass } from '../../domain/data/format.js';
+import { pickPerClass, selectPerClass } from '../../domain/data/subset.js';
 import { makeTar, type TarEntry } from './fixtures.js';
 
 const OPTS: ImageFolderOptions = { height: 8, width: 8, resize: false, classes: null, concurrency: 3 };
@@ -80,6 +83,28 @@ describe('importImageFolder', () => {
     expect(Array.from(ds.train.labels)).toEqual([0, 0, 1, 1]);
     expect(Buffer.from(ds.train.images.subarray(0, 192)).equals(pixels(90))).toBe(true);
     await expect(importImageFolder(folder(good), { ...OPTS, classes: ['ant'] })).rejects.toThrow(/train\/zebra\/ is not in data\.classes \(ant\)/);
+  });
+
+  it('decodes only the selected subset, choosing exactly what selecting after decoding would', async () => {
+    const files: Record<string, Buffer> = {};
+    for (const c of ['a', 'b', 'c']) for (let i = 0; i < 6; i++) for (const split of ['train', 'test']) files[`${split}/${c}/${i}.png`] = await png(c.charCodeAt(0) + i * 10);
+    const root = folder(files);
+    const totals: number[] = [];
+    const picked = await importImageFolder(root, {
+      ...OPTS,
+      select: (split, labels, numClasses) => pickPerClass(labels, numClasses, split === 'train' ? 2 : 3, new Rng(`pick/${split}`)),
+      onProgress: (_done, total) => totals.push(total),
+    });
+    expect(totals.at(-1)).toBe(3 * 2 + 3 * 3);
+    expect(countPerClass(picked.train.labels, 3)).toEqual([2, 2, 2]);
+    const all = await importImageFolder(root, OPTS);
+    expect(Buffer.from(picked.train.images).equals(Buffer.from(selectPerClass(all.train, 3, 2, new Rng('pick/train')).split.images))).toBe(true);
+    expect(Buffer.from(picked.test.images).equals(Buffer.from(selectPerClass(all.test, 3, 3, new Rng('pick/test')).split.images))).toBe(true);
+    // An image that is not selected is never decoded: a broken one there goes unnoticed.
+    const withBroken = folder({ ...files, 'train/c/9.png': Buffer.from('broken') });
+    const first = await importImageFolder(withBroken, { ...OPTS, select: (split) => (split === 'train' ? [0] : null) });
+    expect(first.train.count).toBe(1);
+    expect(Buffer.from(first.train.images).equals(Buffer.from(all.train.images.subarray(0, 192)))).toBe(true);
   });
 
   it('names an undecodable image', async () => {
