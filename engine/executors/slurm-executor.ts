@@ -82,6 +82,7 @@ export class SlurmExecutor implements Executor {
   private queryFailingSince?: number;
   private closed = false;
   private ping?: Promise<void>;
+  private recorded?: Promise<Map<string, SlurmJobState>>;
   /** Jobs submitted by this coordinator, for tests and the summary. */
   readonly submitted: string[] = [];
 
@@ -110,7 +111,13 @@ export class SlurmExecutor implements Executor {
     const earlier = this.records.jobs[rk];
     let record: JobRecord | undefined;
     if (earlier) {
-      const state = await this.stateOf(earlier.jobId);
+      let state: SlurmJobState | undefined;
+      try {
+        state = (await this.recordedStates()).get(earlier.jobId);
+      } catch (err) {
+        // Submitting again could run the instance twice; better to fail it and let a later repro decide.
+        return { status: 'crashed', error: `cannot ask Slurm about job ${earlier.jobId}, recorded for this instance: ${(err as Error).message}`, logTail: '' };
+      }
       if (state && !TERMINAL_STATES.has(state.state)) {
         record = earlier;
         this.log(`[slurm] ${job.id}: re-attached to job ${earlier.jobId} (${state.state}, submitted by run ${earlier.runId})`);
@@ -130,13 +137,10 @@ export class SlurmExecutor implements Executor {
     });
   }
 
-  /** The state of one job, or undefined when slurmctld no longer knows it (or cannot be asked). */
-  private async stateOf(jobId: string): Promise<SlurmJobState | undefined> {
-    try {
-      return (await this.commands.query([jobId])).get(jobId);
-    } catch {
-      return undefined;
-    }
+  /** States of every job recorded by earlier runs, asked once (one squeue call, not one per instance). */
+  private recordedStates(): Promise<Map<string, SlurmJobState>> {
+    this.recorded ??= this.commands.query(Object.values(this.records.jobs).map((r) => r.jobId));
+    return this.recorded;
   }
 
   private async submit(job: Job): Promise<JobRecord> {
@@ -217,7 +221,9 @@ export class SlurmExecutor implements Executor {
         }
         this.tracked.delete(jobId);
         if (s) this.noteState(t, s);
-        void this.finish(t, s).then(t.resolve);
+        void this.finish(t, s).then(t.resolve, (err: unknown) =>
+          t.resolve({ status: 'crashed', error: `could not collect Slurm job ${jobId}: ${(err as Error)?.message ?? String(err)}`, logTail: '' }),
+        );
       }
     } finally {
       this.polling = false;
@@ -302,12 +308,14 @@ export class SlurmExecutor implements Executor {
     const mayHaveOutput = state === undefined || state === 'COMPLETED' || state === 'FAILED';
     const result = mayHaveOutput ? await this.awaitVisible(t, wait) : readJsonIfPresent<WorkerResult>(this.resultFile(t));
     this.forget(t);
-    if (result?.status === 'done' && this.store.has(t.job.kind, t.job.key)) {
+    // A job killed between installing its artifact and writing its result still did its work.
+    if (this.store.has(t.job.kind, t.job.key)) {
       this.log(`[slurm] ${t.job.id}: job ${jobId} ${state ?? 'finished'}; artifact ${t.job.key.slice(0, 12)} in place`);
       // The artifact keeps the stage's log; the job's spec, script and Slurm output are only needed after a failure.
       rmSync(instanceDir(this.settings.artifactsDir, t.job.kind, t.job.key), { recursive: true, force: true });
-      this.settings.events.environment(`slurm job ${jobId}`, result.meta.environment);
-      return { status: 'done', meta: result.meta };
+      const meta = this.store.readMeta(t.job.kind, t.job.key);
+      this.settings.events.environment(`slurm job ${jobId}`, meta.environment);
+      return { status: 'done', meta };
     }
     if (result?.status === 'failed') return { status: 'failed', error: result.error, logTail: this.tail(t) };
     const error =

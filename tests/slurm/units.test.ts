@@ -151,6 +151,27 @@ describe('SlurmExecutor against a fake cluster', () => {
     await ex.close();
   });
 
+  it('takes the artifact of a job killed after installing it (before writing its result) as done', async () => {
+    const t = setup();
+    const ex = t.make();
+    const j = job('gen/a', 'k1');
+    const outcome = ex.run(j);
+    await waitUntil('the submission', () => t.fake.submissions.length === 1, 5000);
+    t.complete(j);
+    writeFileSync(join(instanceDir(t.artifactsDir, 'gen', 'k1'), 'result.json'), '');
+    t.fake.states.set(t.fake.submissions[0].jobId, 'TIMEOUT');
+    expect((await outcome).status).toBe('done');
+  });
+
+  it('does not submit again when it cannot ask Slurm about a recorded job', async () => {
+    const t = setup();
+    writeRecords(t.artifactsDir, { version: 1, jobs: { 'gen/k1': { jobId: '7', id: 'gen/a', kind: 'gen', key: 'k1', runId: 'old', jobName: 'x', submittedAt: '2026-01-01T00:00:00Z' } } });
+    t.fake.queryError = new Error('Socket timed out');
+    const o = await t.make().run(job('gen/a', 'k1'));
+    expect(o).toMatchObject({ status: 'crashed', error: 'cannot ask Slurm about job 7, recorded for this instance: Socket timed out' });
+    expect(t.fake.submissions).toEqual([]);
+  });
+
   it('gives jobs up when squeue keeps failing, keeping their records for a later re-attach', async () => {
     const t = setup();
     const ex = t.make();
