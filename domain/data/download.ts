@@ -109,7 +109,8 @@ async function writeBody(body: Readable, part: string, append: boolean, startByt
 function request(url: URL, headers: Record<string, string>, opts: DownloadOptions): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
-    const req = client.get(url, { headers, signal: opts.signal });
+    // A private, non-keep-alive connection: the timeouts set below must not outlive this request on a pooled socket.
+    const req = client.get(url, { headers, signal: opts.signal, agent: false });
     // Covers DNS, TCP connect, TLS and waiting for the headers: nothing may hang.
     const connectTimer = setTimeout(() => {
       req.destroy(Object.assign(new Error(`no response within ${opts.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
