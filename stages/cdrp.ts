@@ -7,12 +7,13 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
-import { analysesParams, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
 import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { cdrpStudy } from '../domain/analyses/studies.js';
 import { applyWithHooks } from '../domain/models/graph.js';
 import { gateLayers } from '../domain/models/metadata.js';
 import { factKey, CDRP_PAIRS, type Facts } from '../domain/report/facts.js';
+import { trainedIds } from './availability.js';
 import { dataId, trainId, type Variant } from './ids.js';
 
 export interface CdrpStageParams extends JsonObject {
@@ -31,20 +32,24 @@ export interface CdrpStageParams extends JsonObject {
 export const cdrpId = (arch: string, attack: string, seed: number): string => `cdrp/${arch}/${attack}/seed${seed}`;
 const VARIANTS: Variant[] = ['standard', 'enhanced'];
 
-const kind: StageKind<CdrpStageParams> = {
-  kind: 'cdrp',
-  instances(params: JsonObject): StageInstance<CdrpStageParams>[] {
-    const a = analysesParams(params);
-    const seed = globalSeed(params);
-    const target = targetClass(params);
-    const c = a.cdrp;
-    return a.archs.map((spec) => ({
+export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<CdrpStageParams>[] {
+  const a = analysesParams(params);
+  const seed = globalSeed(params);
+  const target = targetClass(params);
+  const c = a.cdrp;
+  return archSpecs(params)
+    .filter((spec) => VARIANTS.every((v) => trained.has(trainId(spec.arch, c.attack, v, seed))))
+    .map((spec) => ({
       id: cdrpId(spec.arch, c.attack, seed),
       params: { arch: spec.arch, attack: c.attack, images: c.images, lambda: c.lambda, steps: c.steps, learningRate: c.learningRate, shrinkSize: c.shrinkSize, batchSize: c.batchSize, target, seed },
       deps: { data: dataId(), standard: trainId(spec.arch, c.attack, 'standard', seed), enhanced: trainId(spec.arch, c.attack, 'enhanced', seed) },
       description: `CDRP gate correlations, ${spec.arch} ${c.attack} vs ${c.attack}+`,
     }));
-  },
+}
+
+const kind: StageKind<CdrpStageParams> = {
+  kind: 'cdrp',
+  instances: (params: JsonObject) => instancesGiven(params, trainedIds(params)),
   async run(ctx: StageContext<CdrpStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);

@@ -8,20 +8,21 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { JsonObject, StageContext, StageInstance, StageKind, UpstreamArtifact } from '../engine/stage.js';
-import { analysesParams, globalSeed, profileName, reportParams, type AnalysesParams } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, globalSeed, profileName, reportParams, type AnalysesParams } from '../domain/analyses/params.js';
 import { readEvalMetrics } from '../domain/analyses/inputs.js';
 import { readDatasetInfo } from '../domain/data/format.js';
 import { saveFigure } from '../domain/plots/render.js';
 import { stackPngs, pngAsSvg } from '../domain/plots/image-grid.js';
-import { figure2, figure3, figure5Chart, figure6, figure8Chart, figure12, figure13, type AblationPoint, type BuiltFigure, type SensitivityData, type SaliencyData, type CdrpData, type PhysicalData } from '../domain/report/figures.js';
+import { paperStatement, figure2, figure3, figure5Chart, figure6, figure8Chart, figure12, figure13, type AblationPoint, type BuiltFigure, type SensitivityData, type SaliencyData, type CdrpData, type PhysicalData } from '../domain/report/figures.js';
 import { writeEntry, provenanceOf } from '../domain/report/entry.js';
 import { mergeFacts, factKey, type Facts } from '../domain/report/facts.js';
 import type { ReportEntry } from '../domain/report/report.js';
-import { sensitivityId } from './sensitivity.js';
-import { saliencyId } from './saliency.js';
-import { cdrpId } from './cdrp.js';
-import { physicalId } from './physical.js';
-import { dataId, evaluateId, figureAlias, figureId, trainId, type Variant } from './ids.js';
+import { instancesGiven as sensitivityInstances } from './sensitivity.js';
+import { instancesGiven as saliencyInstances } from './saliency.js';
+import { instancesGiven as cdrpInstances } from './cdrp.js';
+import { instancesGiven as physicalInstances } from './physical.js';
+import { trainedIds, evaluatedIds } from './availability.js';
+import { dataId, evaluateId, figureAlias, figureId, modelPath, trainId, type Variant } from './ids.js';
 
 export const FIGURE_IDS = ['fig2', 'fig3', 'fig5', 'fig6', 'fig8', 'fig12', 'fig13'] as const;
 
@@ -40,24 +41,41 @@ export const sMaxTrainId = (arch: string, attack: string, sMax: number, seed: nu
 const shrinkDefense = (s: number): string => (s === 0 ? 'none' : `shrinkpad-${s}`);
 const evDep = (arch: string, attack: string, variant: string, x: number, defense: string): string => `ev:${arch}:${attack}:${variant}:${x}:${defense}`;
 
-function dependencies(figure: string, a: AnalysesParams, seed: number): Record<string, string> {
+/** What exists upstream: train instances, evaluations, and the analysis instances they allow. */
+export interface Available {
+  trained: Set<string>;
+  evaluated: Set<string>;
+}
+
+function dependencies(figure: string, params: JsonObject, available: Available): Record<string, string> {
+  const a = analysesParams(params);
+  const seed = globalSeed(params);
   const deps: Record<string, string> = { data: dataId() };
-  for (const spec of a.archs) {
-    if (figure === 'fig2' || figure === 'fig3') deps[`an:${spec.arch}`] = sensitivityId(spec.arch, a.sensitivity.attack, seed);
-    if (figure === 'fig5') for (const attack of a.saliency.attacks) deps[`an:${spec.arch}:${attack}`] = saliencyId(spec.arch, attack, seed);
-    if (figure === 'fig6') deps[`an:${spec.arch}`] = cdrpId(spec.arch, a.cdrp.attack, seed);
-    if (figure === 'fig8') deps[`an:${spec.arch}`] = physicalId(spec.arch, a.physical.attack, seed);
+  const analyses = (list: StageInstance[]) => list.forEach((inst) => (deps[`an:${inst.id}`] = inst.id));
+  if (figure === 'fig2' || figure === 'fig3') analyses(sensitivityInstances(params, available.trained));
+  if (figure === 'fig5') analyses(saliencyInstances(params, available.trained));
+  if (figure === 'fig6') analyses(cdrpInstances(params, available.trained));
+  if (figure === 'fig8') analyses(physicalInstances(params, available.trained));
+  for (const spec of archSpecs(params)) {
     if (figure === 'fig12') {
+      // Every ShrinkPad size the evaluation grid has for these models is a point: adding a size there adds a point here.
       for (const attack of a.ablation.attacks)
-        for (const variant of ['standard', 'enhanced'] as Variant[])
-          for (const s of a.ablation.shrinkSizes) deps[evDep(spec.arch, attack, variant, s, shrinkDefense(s))] = evaluateId(trainId(spec.arch, attack, variant, seed), shrinkDefense(s));
+        for (const variant of ['standard', 'enhanced'] as Variant[]) {
+          const model = trainId(spec.arch, attack, variant, seed);
+          const prefix = `evaluate/${modelPath(model)}/`;
+          for (const id of available.evaluated) {
+            const m = /^(none|shrinkpad-(\d+))$/.exec(id.startsWith(prefix) ? id.slice(prefix.length) : '');
+            if (m) deps[evDep(spec.arch, attack, variant, m[2] ? Number(m[2]) : 0, m[1])] = id;
+          }
+        }
     }
     if (figure === 'fig13') {
       for (const attack of a.ablation.attacks)
         for (const sMax of a.ablation.sMaxList)
           for (const defense of ['none', shrinkDefense(a.ablation.sMaxDefense)]) {
             const train = sMax === a.ablation.sMax ? trainId(spec.arch, attack, 'enhanced', seed) : sMaxTrainId(spec.arch, attack, sMax, seed);
-            deps[evDep(spec.arch, attack, 'enhanced', sMax, defense)] = evaluateId(train, defense);
+            const id = evaluateId(train, defense);
+            if (available.evaluated.has(id)) deps[evDep(spec.arch, attack, 'enhanced', sMax, defense)] = id;
           }
     }
   }
@@ -72,29 +90,43 @@ async function analysisFacts(inputs: UpstreamArtifact[]): Promise<Facts> {
   return mergeFacts(await Promise.all(inputs.map((u) => readJson<Facts>(u.dir, 'facts.json'))));
 }
 
+export function instancesGiven(params: JsonObject, available: Available): StageInstance<FigureStageParams>[] {
+  const a = analysesParams(params);
+  const r = reportParams(params);
+  const seed = globalSeed(params);
+  return r.figures.map((figure) => {
+    if (!(FIGURE_IDS as readonly string[]).includes(figure)) throw new RangeError(`report.figures: unknown figure '${figure}' (known: ${FIGURE_IDS.join(', ')})`);
+    return {
+      id: figureId(figure),
+      aliases: [figureAlias(figure)],
+      params: { figure, profile: profileName(params), seed, archs: archSpecs(params) as unknown as JsonObject[], ablation: a.ablation as unknown as JsonObject, shrinkSize: a.saliency.shrinkSize },
+      deps: dependencies(figure, params, available),
+      description: `figure ${figure}`,
+    };
+  });
+}
+
 const kind: StageKind<FigureStageParams> = {
   kind: 'figure',
-  instances(params: JsonObject): StageInstance<FigureStageParams>[] {
-    const a = analysesParams(params);
-    const r = reportParams(params);
-    const seed = globalSeed(params);
-    return r.figures.map((figure) => {
-      if (!(FIGURE_IDS as readonly string[]).includes(figure)) throw new RangeError(`report.figures: unknown figure '${figure}' (known: ${FIGURE_IDS.join(', ')})`);
-      return {
-        id: figureId(figure),
-        aliases: [figureAlias(figure)],
-        params: { figure, profile: profileName(params), seed, archs: a.archs as unknown as JsonObject[], ablation: a.ablation as unknown as JsonObject, shrinkSize: a.saliency.shrinkSize },
-        deps: dependencies(figure, a, seed),
-        description: `figure ${figure}`,
-      };
-    });
-  },
+  instances: (params: JsonObject) => instancesGiven(params, { trained: trainedIds(params), evaluated: evaluatedIds(params) }),
   async run(ctx: StageContext<FigureStageParams>): Promise<void> {
     const p = ctx.params;
     const ablation = p.ablation as unknown as AnalysesParams['ablation'];
     const upstream = Object.entries(ctx.inputs).filter(([name]) => name !== 'data');
     const analyses = upstream.filter(([name]) => name.startsWith('an:')).map(([, u]) => u);
     const info = await readDatasetInfo(ctx.inputs.data.dir);
+    const provenance = provenanceOf(
+      p.profile,
+      p.seed,
+      { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
+      upstream.map(([, u]) => ({ durationMs: u.meta.durationMs, environment: u.meta.environment as Record<string, unknown>, extra: u.meta.extra as Record<string, unknown> })),
+    );
+    if (upstream.length === 0) {
+      // The params train no model this figure needs: say so rather than draw an empty plot.
+      const reason = 'not run in this profile: the models this figure needs are not in the train grid';
+      await writeEntry(ctx.outDir, { kind: 'figure', id: p.figure, title: p.figure, caption: reason, paper: paperStatement(p.figure), lines: [reason], provenance }, {});
+      return;
+    }
     let built: BuiltFigure;
     let facts: Facts = {};
     let grid: Buffer | undefined;
@@ -174,12 +206,7 @@ const kind: StageKind<FigureStageParams> = {
       ...files,
       csv: 'data.csv',
       lines: built.lines,
-      provenance: provenanceOf(
-        p.profile,
-        p.seed,
-        { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
-        upstream.map(([, u]) => ({ durationMs: u.meta.durationMs, environment: u.meta.environment as Record<string, unknown>, extra: u.meta.extra as Record<string, unknown> })),
-      ),
+      provenance,
     };
     await writeEntry(ctx.outDir, entry, facts);
   },

@@ -7,12 +7,13 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
-import { analysesParams, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
 import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { simulatedCaptureAsr, exampleCaptures } from '../domain/analyses/physical.js';
 import { cameraTransform, type CameraOptions } from '../domain/transforms/camera.js';
 import { renderImageGrid, type GridImage } from '../domain/plots/image-grid.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
+import { trainedIds } from './availability.js';
 import { dataId, trainId, type Variant } from './ids.js';
 
 export interface PhysicalStageParams extends JsonObject {
@@ -29,20 +30,24 @@ export interface PhysicalStageParams extends JsonObject {
 export const physicalId = (arch: string, attack: string, seed: number): string => `physical/${arch}/${attack}/seed${seed}`;
 const VARIANTS: Variant[] = ['standard', 'enhanced'];
 
-const kind: StageKind<PhysicalStageParams> = {
-  kind: 'physical',
-  instances(params: JsonObject): StageInstance<PhysicalStageParams>[] {
-    const a = analysesParams(params);
-    const seed = globalSeed(params);
-    const target = targetClass(params);
-    const ph = a.physical;
-    return a.archs.map((spec) => ({
+export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<PhysicalStageParams>[] {
+  const a = analysesParams(params);
+  const seed = globalSeed(params);
+  const target = targetClass(params);
+  const ph = a.physical;
+  return archSpecs(params)
+    .filter((spec) => VARIANTS.every((v) => trained.has(trainId(spec.arch, ph.attack, v, seed))))
+    .map((spec) => ({
       id: physicalId(spec.arch, ph.attack, seed),
       params: { arch: spec.arch, attack: ph.attack, captures: ph.captures, examples: ph.examples, camera: ph.camera as unknown as JsonObject, batchSize: a.batchSize, target, seed },
       deps: { data: dataId(), standard: trainId(spec.arch, ph.attack, 'standard', seed), enhanced: trainId(spec.arch, ph.attack, 'enhanced', seed) },
       description: `simulated camera capture, ${spec.arch} ${ph.attack} vs ${ph.attack}+`,
     }));
-  },
+}
+
+const kind: StageKind<PhysicalStageParams> = {
+  kind: 'physical',
+  instances: (params: JsonObject) => instancesGiven(params, trainedIds(params)),
   async run(ctx: StageContext<PhysicalStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);

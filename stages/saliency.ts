@@ -6,12 +6,13 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
-import { analysesParams, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
 import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { saliencyStudy, VERSIONS } from '../domain/analyses/studies.js';
 import { renderImageGrid, type GridImage } from '../domain/plots/image-grid.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
 import type { Variant } from './ids.js';
+import { trainedIds } from './availability.js';
 import { dataId, trainId } from './ids.js';
 
 export interface SaliencyStageParams extends JsonObject {
@@ -26,21 +27,25 @@ export interface SaliencyStageParams extends JsonObject {
 export const saliencyId = (arch: string, attack: string, seed: number): string => `saliency/${arch}/${attack}/seed${seed}`;
 const VARIANTS: Variant[] = ['standard', 'enhanced'];
 
-const kind: StageKind<SaliencyStageParams> = {
-  kind: 'saliency',
-  instances(params: JsonObject): StageInstance<SaliencyStageParams>[] {
-    const a = analysesParams(params);
-    const seed = globalSeed(params);
-    const target = targetClass(params);
-    return a.archs.flatMap((spec) =>
-      a.saliency.attacks.map((attack) => ({
+export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<SaliencyStageParams>[] {
+  const a = analysesParams(params);
+  const seed = globalSeed(params);
+  const target = targetClass(params);
+  return archSpecs(params).flatMap((spec) =>
+    a.saliency.attacks
+      .filter((attack) => VARIANTS.every((v) => trained.has(trainId(spec.arch, attack, v, seed))))
+      .map((attack) => ({
         id: saliencyId(spec.arch, attack, seed),
         params: { arch: spec.arch, attack, images: a.saliency.images, shrinkSize: a.saliency.shrinkSize, target, seed },
         deps: { data: dataId(), standard: trainId(spec.arch, attack, 'standard', seed), enhanced: trainId(spec.arch, attack, 'enhanced', seed) },
         description: `saliency maps, ${spec.arch} ${attack} vs ${attack}+`,
       })),
-    );
-  },
+  );
+}
+
+const kind: StageKind<SaliencyStageParams> = {
+  kind: 'saliency',
+  instances: (params: JsonObject) => instancesGiven(params, trainedIds(params)),
   async run(ctx: StageContext<SaliencyStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);

@@ -5,10 +5,11 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
-import { analysesParams, globalSeed, targetClass, type ArchSpec } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, globalSeed, targetClass, type ArchSpec } from '../domain/analyses/params.js';
 import { loadTestData, loadTrainedModel, loadTrigger } from '../domain/analyses/inputs.js';
 import { triggerSensitivity, ringMaximum } from '../domain/analyses/sensitivity.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
+import { trainedIds } from './availability.js';
 import { dataId, trainId, modelPath } from './ids.js';
 
 export interface SensitivityStageParams extends JsonObject {
@@ -24,19 +25,24 @@ export interface SensitivityStageParams extends JsonObject {
 
 export const sensitivityId = (arch: string, attack: string, seed: number): string => `sensitivity/${modelPath(trainId(arch, attack, 'standard', seed))}`;
 
+export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<SensitivityStageParams>[] {
+  const a = analysesParams(params);
+  const seed = globalSeed(params);
+  const target = targetClass(params);
+  const s = a.sensitivity;
+  return archSpecs(params)
+    .filter((spec) => trained.has(trainId(spec.arch, s.attack, 'standard', seed)))
+    .map((spec) => ({
+      id: sensitivityId(spec.arch, s.attack, seed),
+      params: { arch: spec.arch, attack: s.attack, dx: s.dx, dy: s.dy, values: s.values, batchSize: a.batchSize, target, seed },
+      deps: { data: dataId(), model: trainId(spec.arch, s.attack, 'standard', seed) },
+      description: `ASR vs trigger offset and pixel value, ${spec.arch} ${s.attack}`,
+    }));
+}
+
 const kind: StageKind<SensitivityStageParams> = {
   kind: 'sensitivity',
-  instances(params: JsonObject): StageInstance<SensitivityStageParams>[] {
-    const a = analysesParams(params);
-    const seed = globalSeed(params);
-    const target = targetClass(params);
-    return a.archs.map((spec: ArchSpec) => ({
-      id: sensitivityId(spec.arch, a.sensitivity.attack, seed),
-      params: { arch: spec.arch, attack: a.sensitivity.attack, dx: a.sensitivity.dx, dy: a.sensitivity.dy, values: a.sensitivity.values, batchSize: a.batchSize, target, seed },
-      deps: { data: dataId(), model: trainId(spec.arch, a.sensitivity.attack, 'standard', seed) },
-      description: `ASR vs trigger offset and pixel value, ${spec.arch} ${a.sensitivity.attack}`,
-    }));
-  },
+  instances: (params: JsonObject) => instancesGiven(params, trainedIds(params)),
   async run(ctx: StageContext<SensitivityStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);

@@ -5,14 +5,15 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
-import { analysesParams, globalSeed, profileName, reportParams, type ArchSpec, type ReportParams } from '../domain/analyses/params.js';
+import { archSpecs, globalSeed, profileName, reportParams, type ArchSpec, type ReportParams } from '../domain/analyses/params.js';
 import { readEvalMetrics, type EvalMetrics } from '../domain/analyses/inputs.js';
 import { readDatasetInfo } from '../domain/data/format.js';
 import { table1, table2, table3, table4, table5, table6, tableNeeds, type TableContext, type BuiltTable } from '../domain/report/paper-tables.js';
 import { toCsv, toMarkdown } from '../domain/report/tables.js';
 import { writeEntry, provenanceOf } from '../domain/report/entry.js';
 
-import { dataId, evaluateId, tableAlias, tableId, trainId } from './ids.js';
+import { evaluatedIds, defenseInstanceId, AUTOENCODER_INSTANCE } from './availability.js';
+import { dataId, tableAlias, tableId, trainId } from './ids.js';
 
 export const TABLE_IDS = ['table1', 'table2', 'table3', 'table4', 'table5', 'table6'] as const;
 
@@ -34,30 +35,42 @@ function context(p: { archs: ArchSpec[]; attacks: string[]; defenseIds: ReportPa
   return { archs: p.archs, attacks: p.table === 'table6' ? ['uap'] : p.attacks, defenseIds: p.defenseIds };
 }
 
+export function instancesGiven(params: JsonObject, evaluated: Set<string>): StageInstance<TableStageParams>[] {
+  const r = reportParams(params);
+  const seed = globalSeed(params);
+  const archs = archSpecs(params);
+  return r.tables.map((table) => {
+    if (!(TABLE_IDS as readonly string[]).includes(table)) throw new RangeError(`report.tables: unknown table '${table}' (known: ${TABLE_IDS.join(', ')})`);
+    const ctx = context({ archs, attacks: r.attacks, defenseIds: r.defenseIds, table });
+    const deps: Record<string, string> = { data: dataId() };
+    // Only evaluations the params produce: a missing one is a cell saying "not run in this profile".
+    for (const n of tableNeeds(table, ctx, r.noiseStds, r.jitterSizes)) {
+      const id = defenseInstanceId(trainId(n.arch, n.attack, n.variant, seed), n.defense);
+      if (evaluated.has(id)) deps[depName(n.arch, n.attack, n.variant, n.defense)] = id;
+    }
+    if (table === 'table5' && Object.keys(deps).some((d) => d.endsWith(`:${r.defenseIds['auto-encoder']}`))) deps.autoencoder = AUTOENCODER_INSTANCE;
+    return {
+      id: tableId(table),
+      aliases: [tableAlias(table)],
+      params: { table, profile: profileName(params), seed, archs: archs as unknown as JsonObject[], attacks: r.attacks, defenseIds: r.defenseIds as unknown as JsonObject, noiseStds: r.noiseStds, jitterSizes: r.jitterSizes },
+      deps,
+      description: `table ${table}`,
+    };
+  });
+}
+
 const kind: StageKind<TableStageParams> = {
   kind: 'table',
-  instances(params: JsonObject): StageInstance<TableStageParams>[] {
-    const a = analysesParams(params);
-    const r = reportParams(params);
-    const seed = globalSeed(params);
-    return r.tables.map((table) => {
-      if (!(TABLE_IDS as readonly string[]).includes(table)) throw new RangeError(`report.tables: unknown table '${table}' (known: ${TABLE_IDS.join(', ')})`);
-      const ctx = context({ archs: a.archs, attacks: r.attacks, defenseIds: r.defenseIds, table });
-      const deps: Record<string, string> = { data: dataId() };
-      for (const n of tableNeeds(table, ctx, r.noiseStds, r.jitterSizes)) deps[depName(n.arch, n.attack, n.variant, n.defense)] = evaluateId(trainId(n.arch, n.attack, n.variant, seed), n.defense);
-      return {
-        id: tableId(table),
-        aliases: [tableAlias(table)],
-        params: { table, profile: profileName(params), seed, archs: a.archs as unknown as JsonObject[], attacks: r.attacks, defenseIds: r.defenseIds as unknown as JsonObject, noiseStds: r.noiseStds, jitterSizes: r.jitterSizes },
-        deps,
-        description: `table ${table}`,
-      };
-    });
-  },
+  instances: (params: JsonObject) => instancesGiven(params, evaluatedIds(params)),
   async run(ctx: StageContext<TableStageParams>): Promise<void> {
     const p = ctx.params;
     const metrics = new Map<string, EvalMetrics>();
     for (const [name, u] of Object.entries(ctx.inputs)) if (name.startsWith('ev:')) metrics.set(name, await readEvalMetrics(u.dir));
+    // The auto-encoder's cost is its training (its own artifact) plus its per-image overhead.
+    const aeTraining = ctx.inputs.autoencoder?.meta.extra.costMs;
+    if (typeof aeTraining === 'number') {
+      for (const [name, m] of metrics) if (name.endsWith(`:${(p.defenseIds as Record<string, string>)['auto-encoder']}`)) m.defenseSeconds = (m.defenseSeconds ?? 0) + aeTraining / 1000;
+    }
     const base = context({ archs: p.archs as unknown as ArchSpec[], attacks: p.attacks, defenseIds: p.defenseIds as unknown as ReportParams['defenseIds'], table: p.table });
     const tctx: TableContext = { ...base, lookup: (arch, attack, variant, defense) => metrics.get(depName(arch, attack, variant, defense)) };
     const builders: Record<string, () => BuiltTable> = {
@@ -73,7 +86,7 @@ const kind: StageKind<TableStageParams> = {
     await fs.writeFile(join(ctx.outDir, 'table.csv'), toCsv(table));
     await fs.writeFile(join(ctx.outDir, 'table.md'), markdown);
     const info = await readDatasetInfo(ctx.inputs.data.dir);
-    const upstream = Object.entries(ctx.inputs).filter(([n]) => n !== 'data').map(([, u]) => u);
+    const upstream = Object.entries(ctx.inputs).filter(([n]) => n.startsWith('ev:')).map(([, u]) => u);
     await writeEntry(
       ctx.outDir,
       {

@@ -60,7 +60,7 @@ export interface EvalMetrics {
   clean: number;
   asr?: number;
   targetRateClean?: number;
-  /** Seconds the defense added (its training/optimisation, or transform overhead), if recorded. */
+  /** Seconds the defense added: its optimisation (costMs), or its per-image overhead times the test images. */
   defenseSeconds?: number;
 }
 
@@ -77,7 +77,12 @@ export async function readEvalMetrics(evalDir: string): Promise<EvalMetrics> {
   const m = JSON.parse(await fs.readFile(path, 'utf8')) as Record<string, unknown>;
   const clean = asPercent(m.cleanAccuracy ?? m.clean, 'cleanAccuracy', path);
   if (clean === undefined) throw new Error(`${path}: no cleanAccuracy`);
-  const seconds = m.defenseSeconds ?? m.costSeconds;
+  // Model-based defenses record their optimisation time (costMs); transforms their per-image overhead.
+  const counts = m.counts as { total?: number } | undefined;
+  const seconds =
+    typeof m.costMs === 'number' ? m.costMs / 1000
+    : typeof m.overheadMsPerImage === 'number' && typeof counts?.total === 'number' ? (m.overheadMsPerImage * counts.total) / 1000
+    : undefined;
   return {
     clean,
     asr: asPercent(m.asr, 'asr', path),

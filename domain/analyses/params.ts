@@ -13,12 +13,13 @@ export interface ArchSpec {
 
 export interface AnalysesParams {
   batchSize: number;
-  archs: ArchSpec[];
+  /** The paper column each zoo architecture is compared with (the architectures themselves are params.models.architectures). */
+  paperColumns: Record<string, ArchSpec['paper']>;
   sensitivity: { attack: string; dx: number[]; dy: number[]; values: number[] };
   saliency: { attacks: string[]; images: number; shrinkSize: number };
   cdrp: { attack: string; images: number; lambda: number; steps: number; learningRate: number; shrinkSize: number; batchSize: number };
   physical: { attack: string; captures: number; examples: number; camera: CameraOptions };
-  ablation: { attacks: string[]; shrinkSizes: number[]; sMax: number; sMaxList: number[]; sMaxDefense: number };
+  ablation: { attacks: string[]; sMax: number; sMaxList: number[]; sMaxDefense: number };
 }
 
 export interface ReportParams {
@@ -45,6 +46,19 @@ function section(params: Obj, key: string): Obj {
 
 export const analysesParams = (params: Obj): AnalysesParams => section(params, 'analyses') as unknown as AnalysesParams;
 export const reportParams = (params: Obj): ReportParams => section(params, 'report') as unknown as ReportParams;
+
+/** The trained architectures (params.models.architectures, owned by the models area) with their paper column. */
+export function archSpecs(params: Obj): ArchSpec[] {
+  const models = params.models as Obj | undefined;
+  const archs = models?.architectures;
+  if (!Array.isArray(archs) || archs.some((a) => typeof a !== 'string')) throw new Error(`params.models.architectures must be a list of architecture names, got ${JSON.stringify(archs)}`);
+  const columns = analysesParams(params).paperColumns;
+  return (archs as string[]).map((arch) => {
+    const paper = columns[arch];
+    if (paper !== 'vgg19' && paper !== 'resnet34') throw new Error(`params.analyses.paperColumns has no paper column for architecture '${arch}' (known: ${Object.keys(columns).join(', ')}; allowed values: vgg19, resnet34)`);
+    return { arch, paper };
+  });
+}
 
 export function globalSeed(params: Obj): number {
   const s = params.seed;

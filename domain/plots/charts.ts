@@ -19,6 +19,8 @@ export interface Field {
   format?: string;
   /** Integer-valued axis (pixels, layer index): ticks only at whole numbers. */
   integer?: boolean;
+  /** Explicit order of a nominal field's values (facets, series). */
+  sort?: string[];
 }
 
 function requireFields(rows: Row[], fields: string[], chart: string): void {
@@ -75,7 +77,7 @@ export function lineChart(rows: Row[], o: LineChartOptions): VegaLiteSpec {
     return {
       title: o.title,
       data: { values: rows },
-      facet: { field: o.facet.field, type: 'nominal', title: o.facet.title },
+      facet: { field: o.facet.field, type: 'nominal', title: o.facet.title, ...(o.facet.sort ? { sort: o.facet.sort } : {}) },
       columns: 3,
       spec: inner,
       resolve: { scale: { y: 'shared' } },

@@ -268,7 +268,7 @@ export function figure13(points: AblationPoint[], defenseSize: number): BuiltFig
       x: { field: 'sMax', title: 'Maximal shrink size s_max in training (pixels)', integer: true },
       y: ASR_AXIS,
       series: { field: 'attack', title: 'Attack' },
-      facet: { field: 'defense', title: 'Defense' },
+      facet: { field: 'defense', title: 'Defense', sort: ['no defense', `ShrinkPad-${defenseSize}`] },
       ruleX: { value: defenseSize, label: 'ShrinkPad size' },
       size: { width: 280, height: 220 },
     }),

@@ -22,13 +22,24 @@ import { evaluateModel } from '../../domain/metrics/evaluate.js';
 import { parseTransformDefense, transformDefense } from '../../domain/defenses/transform-defense.js';
 import { pngSize } from '../../domain/plots/render.js';
 import { lintReport } from '../../domain/report/report.js';
-import sensitivity from '../../stages/sensitivity.js';
-import saliency from '../../stages/saliency.js';
-import cdrp from '../../stages/cdrp.js';
-import physical from '../../stages/physical.js';
-import figure from '../../stages/figure.js';
-import table from '../../stages/table.js';
+import sensitivity, { instancesGiven as sensitivityInstances } from '../../stages/sensitivity.js';
+import saliency, { instancesGiven as saliencyInstances } from '../../stages/saliency.js';
+import cdrp, { instancesGiven as cdrpInstances } from '../../stages/cdrp.js';
+import physical, { instancesGiven as physicalInstances } from '../../stages/physical.js';
+import figure, { instancesGiven as figureInstances } from '../../stages/figure.js';
+import table, { instancesGiven as tableInstances } from '../../stages/table.js';
 import report from '../../stages/report.js';
+
+/** The train grid these fixtures stand for: the smoke profile's models. */
+const TRAINED = new Set(['benign', 'badnets/standard', 'badnets/enhanced', 'consistent/standard', 'uap/standard'].map((m) => `train/small-cnn/${m}/seed0`));
+/** Its evaluation grid: spatial defenses for every model, the rest for standard BadNets. */
+const EVALUATED = new Set<string>();
+for (const t of TRAINED) {
+  const m = t.replace(/^train\//, '');
+  for (const d of ['none', 'flip', 'shrinkpad-2', 'shrinkpad-4', 'shrinkpad-6']) EVALUATED.add(`evaluate/${m}/${d}`);
+}
+for (const d of ['noise-10', 'jitter-hue-0.1', 'autoencoder']) EVALUATED.add(`evaluate/small-cnn/badnets/standard/seed0/${d}`);
+for (const k of ['fine-pruning', 'neural-cleanse']) EVALUATED.add(`${k}/small-cnn/badnets/standard/seed0`);
 
 const SIDE = 16;
 const TARGET = 4;
@@ -52,11 +63,11 @@ function smokeParams(): JsonObject {
     const fragment = JSON.parse(readFileSync(new URL('./fixtures/params-fragment.json', import.meta.url), 'utf8')) as Obj;
     ours = deepMerge(fragment.params as Obj, fragment.smoke as Obj);
   }
-  // These tiny fixtures stand for whatever architecture the smoke profile trains.
   // CDRP is the slowest stage on the pure-JS backend: two images and two steps still exercise it.
   const smokeCdrp = { ...((ours.analyses as Obj).cdrp as Obj), images: 2, steps: 2, batchSize: 2 };
-  const analyses = { ...(ours.analyses as Obj), archs: [{ arch: 'small-cnn', paper: 'resnet34' }], cdrp: smokeCdrp };
-  return { ...(ours as JsonObject), analyses: analyses as JsonObject, seed: 0, attacks: { target: TARGET } };
+  const analyses = { ...(ours.analyses as Obj), cdrp: smokeCdrp };
+  // The tiny fixtures below stand for the smoke profile's one architecture.
+  return { ...(ours as JsonObject), analyses: analyses as JsonObject, seed: 0, attacks: { target: TARGET }, models: { architectures: ['small-cnn'] } };
 }
 
 function defenseSpec(id: string): unknown {
@@ -97,8 +108,12 @@ describe('analysis, figure, table and report stages (smoke)', () => {
       await saveModel(model, join(dir, 'model'));
       model.dispose();
       await saveTrigger(dir, badNetsTrigger({ imageShape: [SIDE, SIDE, 3], value: 255, alpha: 1 }));
-    } else if (id.startsWith('evaluate/')) {
-      const m = /^evaluate\/(.+)\/([^/]+)$/.exec(id)!;
+    } else if (id === 'autoencoder') {
+      done.set(id, { id, kind: id, key: id, dir, meta: { ...meta(id, id, 5), extra: { costMs: 1500 } } });
+      return;
+    } else if (/^(evaluate|fine-pruning|neural-cleanse)\//.test(id)) {
+      // [model path, defense]; the model-based defenses are evaluated undefended here (their stages belong to the defenses area).
+      const m = id.startsWith('evaluate/') ? /^evaluate\/(.+)\/([^/]+)$/.exec(id)! : [id, id.slice(id.indexOf('/') + 1), 'none'];
       const trainId = `train/${m[1]}`;
       await provide(trainId);
       const trainDir = done.get(trainId)!.dir;
@@ -109,13 +124,26 @@ describe('analysis, figure, table and report stages (smoke)', () => {
       const t0 = performance.now();
       const e = evaluateModel(model, ds.test, { batchSize: 64, target: TARGET, trigger: await loadTrigger(trainDir), transform: transformDefense(parseTransformDefense(defenseSpec(m[2]))) ?? undefined, rng: new Rng(id) });
       model.dispose();
-      writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: e.cleanAccuracy, asr: e.asr, targetRateClean: e.targetRateClean, defenseSeconds: (performance.now() - t0) / 1000 }));
+      // The formats of stages/evaluate.ts (overhead per image) and of the model-based defenses (costMs).
+      const cost = id.startsWith('evaluate/') ? { overheadMsPerImage: (performance.now() - t0) / ds.test.count, counts: e.counts } : { costMs: performance.now() - t0 };
+      writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: e.cleanAccuracy, asr: e.asr, targetRateClean: e.targetRateClean, ...cost }));
     } else throw new Error(`no fixture for ${id}`);
     done.set(id, { id, kind: id.split('/')[0], key: id, dir, meta: meta(id, id.split('/')[0], 5) });
   }
 
+  const available = { trained: TRAINED, evaluated: EVALUATED };
+  const expanders: Record<string, () => StageInstance<JsonObject>[]> = {
+    sensitivity: () => sensitivityInstances(params, TRAINED) as unknown as StageInstance<JsonObject>[],
+    saliency: () => saliencyInstances(params, TRAINED) as unknown as StageInstance<JsonObject>[],
+    cdrp: () => cdrpInstances(params, TRAINED) as unknown as StageInstance<JsonObject>[],
+    physical: () => physicalInstances(params, TRAINED) as unknown as StageInstance<JsonObject>[],
+    figure: () => figureInstances(params, available) as unknown as StageInstance<JsonObject>[],
+    table: () => tableInstances(params, EVALUATED) as unknown as StageInstance<JsonObject>[],
+    report: () => report.instances(params) as unknown as StageInstance<JsonObject>[],
+  };
+
   async function runKind(kind: StageKind<JsonObject>): Promise<StageInstance<JsonObject>[]> {
-    const instances = kind.instances(params);
+    const instances = expanders[kind.kind]();
     for (const inst of instances) {
       const inputs: Record<string, UpstreamArtifact> = {};
       for (const [name, dep] of Object.entries(inst.deps ?? {})) {
