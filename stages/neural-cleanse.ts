@@ -82,14 +82,14 @@ async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {
       ctx.progress({ message: `reversing the trigger of class ${label}`, current: label, total: numClasses, unit: 'class' });
       const saved = await loadClassCheckpoint(checkpoints, label);
       if (saved) {
-        triggers.push(saved);
-        classMs.push((saved as ReversedTrigger & { ms?: number }).ms ?? 0);
+        triggers.push(saved.trigger);
+        classMs.push(saved.ms);
         continue;
       }
       const started = performance.now();
       const t = reverseTrigger(logits, clean, label, numClasses, p.reverse, rng.fork(`class${label}`));
       const ms = performance.now() - started;
-      await saveClassCheckpoint(checkpoints, { ...t, ms } as ReversedTrigger, shape);
+      await saveClassCheckpoint(checkpoints, { trigger: t, ms }, shape);
       triggers.push(t);
       classMs.push(ms);
       ctx.log(`class ${label}: |m|_1 = ${t.l1Norm.toFixed(1)}, success ${(t.attackSuccess * 100).toFixed(1)}%, ${t.epochsRun} epochs${t.reachedThreshold ? '' : ' (threshold never reached)'}`);
