@@ -137,9 +137,11 @@ function claim5(f: Facts, t: ClaimThresholds): Verdict {
   else parts.push(enhanced.length ? verdict(enhanced.every((r) => r.value >= t.highAsr), `enhanced ASR under Flip/ShrinkPad-4 ${range(enhanced.map((r) => r.value))}`) : notRun('enhanced attacks under Flip/ShrinkPad-4'));
   const ablation = select(f, /^ablation\/([^/]+)\/([^/]+)\/enhanced\/shrinkpad\/(\d+)$/);
   const sMax = f['ablation/sMax'];
-  if (ablation.length && sMax !== undefined) {
-    const within = ablation.filter((r) => Number(r.groups[2]) <= sMax).map((r) => r.value);
-    const beyond = ablation.filter((r) => Number(r.groups[2]) > sMax).map((r) => r.value);
+  const ablationWorks = ablation.filter((r) => (undefended(f, r.groups[0], r.groups[1], 'enhanced') ?? 0) >= t.highAsr);
+  if (ablation.length && ablationWorks.length === 0) parts.push(inconclusive(`figure 12: no enhanced attack reaches ${t.highAsr}% ASR without defense`));
+  else if (ablation.length && sMax !== undefined) {
+    const within = ablationWorks.filter((r) => Number(r.groups[2]) <= sMax).map((r) => r.value);
+    const beyond = ablationWorks.filter((r) => Number(r.groups[2]) > sMax).map((r) => r.value);
     if (within.length && beyond.length) {
       const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
       parts.push(verdict(mean(within) - mean(beyond) >= t.asrGap, `figure 12: mean ASR ${pct(mean(within))} for s ≤ ${sMax}, ${pct(mean(beyond))} for s > ${sMax}`));

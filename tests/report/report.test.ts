@@ -53,6 +53,22 @@ describe('claims', () => {
     expect(evaluateClaims({ ...f, [factKey.sensitivityPlain('r')]: 40 }, T)[1].status).toBe('inconclusive');
   });
 
+  it('judges claim 5 from Table 2 and the figure-12 sweep around s_max', () => {
+    const f: Record<string, number> = {
+      [factKey.evalMetric('r', 'badnets', 'enhanced', 'none', 'asr')]: 99,
+      [factKey.evalMetric('r', 'badnets', 'enhanced', 'flip', 'asr')]: 97,
+      [factKey.evalMetric('r', 'badnets', 'enhanced', 'shrinkpad-4', 'asr')]: 95,
+      'ablation/sMax': 4,
+      [factKey.ablationShrink('r', 'badnets', 'enhanced', 2)]: 96,
+      [factKey.ablationShrink('r', 'badnets', 'enhanced', 4)]: 95,
+      [factKey.ablationShrink('r', 'badnets', 'enhanced', 6)]: 20,
+      [factKey.ablationShrink('r', 'badnets', 'enhanced', 8)]: 8,
+    };
+    expect(evaluateClaims(f, T)[4].status).toBe('holds');
+    expect(evaluateClaims({ ...f, [factKey.ablationShrink('r', 'badnets', 'enhanced', 6)]: 90, [factKey.ablationShrink('r', 'badnets', 'enhanced', 8)]: 85 }, T)[4].status).toBe('does not hold');
+    expect(evaluateClaims({ ...f, [factKey.evalMetric('r', 'badnets', 'enhanced', 'none', 'asr')]: 40 }, T)[4].status).toBe('inconclusive');
+  });
+
   it('refuses contradictory facts', () => {
     expect(() => mergeFacts([{ a: 1 }, { a: 2 }])).toThrow(/published twice/);
   });
