@@ -12,8 +12,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Json, JsonObject, StageContext, StageInstance, StageKind, UpstreamArtifact } from '../engine/stage.js';
-import { dataId, evaluateId, modelPath, trainId } from './ids.js';
-import { readPlan } from './train.js';
+import { dataId, evaluateId, modelPath } from './ids.js';
+import trainStage, { readPlan } from './train.js';
 import { Rng } from '../domain/common/rng.js';
 import type { ImageTransform } from '../domain/common/types.js';
 import { loadDataset } from '../domain/data/format.js';
@@ -58,19 +58,14 @@ export interface TrainedModel extends TrainedModelRef {
   id: string;
 }
 
-/** Every model the train stage expands, in its order, and what is trained (for filter checks). */
+/**
+ * Every model the train stage expands, in its order (taken from its own instances, so models it
+ * adds later, such as ablation variants, join the grid), and what is trained (for filter checks).
+ */
 export function trainedModels(params: JsonObject): { models: TrainedModel[]; known: { architectures: string[]; attacks: string[] } } {
   const plan = readPlan(params);
-  const models: TrainedModel[] = [];
-  for (const arch of plan.models.architectures) {
-    for (const seed of plan.training.seeds) {
-      models.push({ id: trainId(arch, BENIGN, 'standard', seed), arch, attack: BENIGN, variant: null, seed });
-      for (const run of plan.attacks.train) {
-        for (const variant of run.variants) models.push({ id: trainId(arch, run.attack, variant, seed), arch, attack: run.attack, variant, seed });
-      }
-    }
-  }
-  return { models, known: { architectures: plan.models.architectures, attacks: plan.attacks.train.map((r) => r.attack) } };
+  const models = trainStage.instances(params).map(({ id, params: p }) => ({ id, arch: p.arch, attack: p.attack, variant: p.variant, seed: p.seed }));
+  return { models, known: { architectures: plan.models.architectures, attacks: [...new Set(models.map((m) => m.attack).filter((a) => a !== BENIGN))] } };
 }
 
 /** The trained models a defense runs on; its filter is checked against what is trained. */
