@@ -83,6 +83,7 @@ export class SlurmExecutor implements Executor {
   private closed = false;
   private ping?: Promise<void>;
   private recorded?: Promise<Map<string, SlurmJobState>>;
+  private submitting: Promise<unknown> = Promise.resolve();
   /** Jobs submitted by this coordinator, for tests and the summary. */
   readonly submitted: string[] = [];
 
@@ -125,16 +126,32 @@ export class SlurmExecutor implements Executor {
     }
     if (!record) {
       try {
-        record = await this.submit(job);
+        record = await this.serially(() => this.submit(job));
       } catch (err) {
         return { status: 'crashed', error: (err as Error).message, logTail: '' };
       }
     }
     const rec = record;
+    if (this.closed) {
+      // Ctrl-C came while sbatch ran: nobody would watch this job.
+      await this.commands.cancel([rec.jobId]).catch(() => undefined);
+      return { status: 'crashed', error: `Slurm job ${rec.jobId} cancelled by the coordinator`, logTail: '' };
+    }
     return new Promise<JobOutcome>((resolve) => {
       this.tracked.set(rec.jobId, { job, record: rec, misses: 0, resolve });
       this.schedulePoll(0);
     });
+  }
+
+  /**
+   * One sbatch at a time: when hundreds of evaluations become ready together,
+   * a burst of parallel sbatch processes would only load the controller (and
+   * this machine) without submitting any faster.
+   */
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.submitting.then(task, task);
+    this.submitting = next.catch(() => undefined);
+    return next;
   }
 
   /** States of every job recorded by earlier runs, asked once (one squeue call, not one per instance). */
@@ -144,6 +161,7 @@ export class SlurmExecutor implements Executor {
   }
 
   private async submit(job: Job): Promise<JobRecord> {
+    if (this.closed) throw new Error('the Slurm executor was closed before this instance was submitted');
     const dir = instanceDir(this.settings.artifactsDir, job.kind, job.key);
     mkdirSync(dir, { recursive: true });
     const resultFile = join(dir, 'result.json');

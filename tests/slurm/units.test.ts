@@ -214,6 +214,25 @@ describe('SlurmExecutor against a fake cluster', () => {
     expect(t.fake.cancelled).toEqual([]);
   });
 
+  it('submits one job at a time when many instances become ready together', async () => {
+    const t = setup();
+    let inFlight = 0;
+    let most = 0;
+    const submit = t.fake.submit.bind(t.fake);
+    t.fake.submit = async (args, script) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight -= 1;
+      return submit(args, script);
+    };
+    const ex = t.make();
+    const outcomes = ['a', 'b', 'c', 'd', 'e'].map((n) => ex.run(job(`gen/${n}`, `k${n}`)));
+    await waitUntil('five submissions', () => t.fake.submissions.length === 5, 5000);
+    expect(most).toBe(1);
+    await ex.close();
+    await Promise.all(outcomes);
+  });
+
   it('cancels the jobs still queued or running on close (Ctrl-C)', async () => {
     const t = setup();
     const ex = t.make();
