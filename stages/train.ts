@@ -264,7 +264,11 @@ async function run(ctx: StageContext<TrainStageParams>): Promise<void> {
     checkpointDir: ctx.checkpointDir,
     progress: throttledProgress(ctx as unknown as StageContext<JsonObject>, label),
     signal: ctx.signal,
-    onEpochEnd: async () => metricsRecord(evaluateModel(model, curveSplit, { ...evalOptions, rng: new Rng('curve-eval') })),
+    onEpochEnd: async (epoch) => {
+      const record = metricsRecord(evaluateModel(model, curveSplit, { ...evalOptions, rng: new Rng('curve-eval') }));
+      ctx.log(`epoch ${epoch + 1}/${p.recipe.epochs}: ${Object.entries(record).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ')}`);
+      return record;
+    },
   });
   const final = evaluateModel(model, dataset.test, { ...evalOptions, rng: new Rng('final-eval') });
   await saveModel(model, ctx.outDir);
