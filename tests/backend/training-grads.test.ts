@@ -108,3 +108,22 @@ describe('training steps on wasm leak nothing', () => {
     opt.dispose();
   });
 });
+
+describe('registration is idempotent', () => {
+  it('registering the training kernels twice still matches cpu', async () => {
+    await ensureWasm();
+    const { registerWasmTrainingKernels } = await import('../../domain/backend/wasm/register.js');
+    registerWasmTrainingKernels();
+    const rng = new Rng('twice');
+    const xs = randomArray(rng, 3 * 4 * 4 * 5);
+    const err = await worstError(() => {
+      const x = tf.tensor4d(xs, [3, 4, 4, 5]);
+      const f = (t: tf.Tensor) => {
+        const { mean, variance } = tf.moments(t, [0, 1, 2]);
+        return tf.relu(tf.batchNorm(t, mean, variance, tf.zeros([5]), tf.ones([5]), 1e-5)).sum([0, 1, 2]).square().sum();
+      };
+      return [tf.grad(f)(x), tf.sum(x, [0, 1])];
+    });
+    expect(err).toBeLessThan(1e-4);
+  });
+});

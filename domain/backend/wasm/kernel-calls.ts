@@ -9,7 +9,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 export type TensorInfo = tf.TensorInfo;
 export type Attrs = tf.NamedAttrMap;
 
-/** The kernels as registered by @tensorflow/tfjs-backend-wasm, captured before ours replace any of them. */
+/**
+ * The kernels as registered by @tensorflow/tfjs-backend-wasm, captured before
+ * ours replace any of them. Per process, like the tfjs kernel registry it mirrors.
+ */
 const originals = new Map<string, tf.KernelFunc>();
 
 export function rememberOriginal(kernelName: string): tf.KernelFunc | undefined {

@@ -39,7 +39,8 @@ export function registerWasmTrainingKernels(): string[] {
   // Stock kernels our compositions call must be captured before any is replaced.
   for (const name of ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul']) rememberOriginal(name);
   for (const { kernelName, make } of trainingKernels) {
-    const stock = rememberOriginal(kernelName);
+    // Our own kernel names have no stock version; asking would capture ours on a second registration.
+    const stock = kernelName.startsWith(OWN_KERNEL_PREFIX) ? undefined : rememberOriginal(kernelName);
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(stock) });
   }
@@ -47,6 +48,10 @@ export function registerWasmTrainingKernels(): string[] {
   return trainingKernelNames();
 }
 
+const OWN_KERNEL_PREFIX = 'TriggerLab';
+
+// Like tfjs's own kernel and gradient registries, this is per process: it keeps
+// the stock gradients so that registering twice wraps the stock ones, not ours.
 const stockGradients = new Map<string, tf.GradConfig>();
 
 function stockGradient(kernelName: string): tf.GradConfig {
