@@ -64,7 +64,9 @@ describe('Neural Cleanse on a small backdoored model', () => {
     // Unlearning with the reversed trigger removes most of the backdoor and keeps clean accuracy.
     const mitigated = buildClassifier(7);
     mitigated.setWeights(model.getWeights());
+    const tensorsBeforeUnlearning = tf.memory().numTensors;
     unlearn(mitigated, clean, result.anomaly.flagged.map((l) => result.triggers[l]), { epochs: 4, batchSize: 24, learningRate: 0.005, stampFraction: 0.2, optimizer: 'adam', numClasses: CLASSES }, new Rng(3));
+    expect(tf.memory().numTensors).toBe(tensorsBeforeUnlearning);
     const after = scoreClassifier(modelLogits(mitigated), test, { batchSize: 60, target: TARGET, poison: stampPatch, rng: new Rng(4) });
     expect(after.asr).toBeLessThan(0.5);
     expect(after.cleanAccuracy).toBeGreaterThan(0.85);
