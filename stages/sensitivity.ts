@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { analysesParams, archSpecs, globalSeed, targetClass, type ArchSpec } from '../domain/analyses/params.js';
-import { loadTestData, loadTrainedModel, loadTrigger } from '../domain/analyses/inputs.js';
+import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { Rng } from '../domain/common/rng.js';
 import { triggerSensitivity, ringMaximum } from '../domain/analyses/sensitivity.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
 import { trainedIds } from './availability.js';
@@ -18,6 +19,8 @@ export interface SensitivityStageParams extends JsonObject {
   dx: number[];
   dy: number[];
   values: number[];
+  /** Non-target test images per point (a seeded sample); null for all of them. */
+  images: number | null;
   batchSize: number;
   target: number;
   seed: number;
@@ -34,7 +37,7 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
     .filter((spec) => trained.has(trainId(spec.arch, s.attack, 'standard', seed)))
     .map((spec) => ({
       id: sensitivityId(spec.arch, s.attack, seed),
-      params: { arch: spec.arch, attack: s.attack, dx: s.dx, dy: s.dy, values: s.values, batchSize: a.batchSize, target, seed },
+      params: { arch: spec.arch, attack: s.attack, dx: s.dx, dy: s.dy, values: s.values, images: s.images, batchSize: a.batchSize, target, seed },
       deps: { data: dataId(), model: trainId(spec.arch, s.attack, 'standard', seed) },
       description: `ASR vs trigger offset and pixel value, ${spec.arch} ${s.attack}`,
     }));
@@ -49,7 +52,9 @@ const kind: StageKind<SensitivityStageParams> = {
     const model = await loadTrainedModel(ctx.inputs.model.dir);
     const trigger = await loadTrigger(ctx.inputs.model.dir);
     ctx.progress({ message: `${p.dx.length * p.dy.length} offsets, ${p.values.length} values` });
-    const r = triggerSensitivity(model, data.test, trigger, { dx: p.dx, dy: p.dy, values: p.values, batchSize: p.batchSize, target: p.target });
+    // Every point of the grid is a full pass over these images: a seeded sample keeps CPU profiles affordable.
+    const images = p.images === null ? data.test : sampleNonTarget(data.test, p.target, p.images, new Rng(p.seed).fork('sensitivity-images'));
+    const r = triggerSensitivity(model, images, trigger, { dx: p.dx, dy: p.dy, values: p.values, batchSize: p.batchSize, target: p.target });
     model.dispose();
     const facts: Facts = { [factKey.sensitivityPlain(p.arch)]: r.plainAsr };
     const radii = [...new Set(r.grid.map((g) => Math.max(Math.abs(g.dx), Math.abs(g.dy))))];
