@@ -69,7 +69,7 @@ export function parseSummary(r: CliResult): ReproSummary {
 }
 
 export function slurmToy(params: JsonObject = toyParams()): SlurmToy {
-  // Under the repo's parent, not a private tmpfs, so that the cluster's jobs see it.
+  // The system temp dir: the one-node cluster's jobs run on this machine and see it as it is.
   const root = mkdtempSync(join(tmpdir(), 'slurm-test-'));
   cpSync(join(ENGINE_FIXTURES, 'stages'), join(root, 'stages'), { recursive: true });
   const schema = JSON.parse(readFileSync(join(ENGINE_FIXTURES, 'schema.json'), 'utf8')) as { properties: JsonObject };
