@@ -84,7 +84,9 @@ export function figure3(data: SensitivityData[]): BuiltFigure {
   const lines = data.map((d) => {
     const low = d.values.filter((v) => v.value < d.originalValue);
     const high = d.values.filter((v) => v.value > d.originalValue);
-    const lowText = low.length ? `${pct(low[0].asr)} at value ${low[0].value}` : 'no lower value tried';
+    const below = low.length ? low.reduce((a, b) => (b.value > a.value ? b : a)) : undefined;
+    const lowest = low.length ? low.reduce((a, b) => (b.value < a.value ? b : a)) : undefined;
+    const lowText = below && lowest ? `${pct(below.asr)} at value ${below.value}${lowest !== below ? `, ${pct(lowest.asr)} at value ${lowest.value}` : ''}` : 'no lower value tried';
     const highText = high.length ? `, ${pct(Math.min(...high.map((v) => v.asr)))} or more above it` : '';
     return `${d.model}: the paper says ASR falls sharply within a few pixels of shift and as the value drops; here ${pct(d.plainAsr)} unmoved, ${pct(ringMaximum(d.grid, 1) ?? 0)} at most 1 pixel away, ${lowText} (training value ${d.originalValue})${highText}`;
   });
