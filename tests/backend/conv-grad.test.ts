@@ -18,6 +18,9 @@ const cases: Case[] = [
   { n: 2, h: 11, w: 6, ci: 2, co: 3, k: [5, 3], s: 1, pad: 'same' },
   { n: 2, h: 10, w: 10, ci: 3, co: 2, k: [4, 4], s: 2, pad: 'same' },
   { n: 1, h: 6, w: 6, ci: 3, co: 3, k: [3, 3], s: 3, pad: 'valid' },
+  // 16x16 and larger stride-1 outputs take the grid path inside the kernel.
+  { n: 2, h: 16, w: 17, ci: 3, co: 4, k: [3, 3], s: 1, pad: 'same' },
+  { n: 2, h: 18, w: 19, ci: 2, co: 3, k: [3, 3], s: 1, pad: 'valid' },
 ];
 
 describe('wasm conv2d gradients match cpu', () => {
@@ -56,27 +59,40 @@ describe('wasm conv2d gradients match cpu', () => {
   });
 });
 
-describe('grid filter gradient split into image chunks', () => {
-  it('gives the same filter gradient whatever the chunk size', async () => {
-    const { filterGradientByGrid } = await import('../../domain/backend/wasm/filter-grad-grid.js');
-    const rng = new Rng('grid-chunks');
-    const xs = randomArray(rng, 5 * 6 * 7 * 3);
-    const dys = randomArray(rng, 5 * 6 * 7 * 4);
-    const err = await worstError(() => {
-      const x = tf.tensor4d(xs, [5, 6, 7, 3]);
-      const dy = tf.tensor4d(dys, [5, 6, 7, 4]);
-      if (tf.getBackend() === 'cpu') {
-        const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] }) as tf.Tensor;
-        return [ref, ref.clone()];
-      }
-      const backend = tf.backend() as Parameters<typeof filterGradientByGrid>[0];
-      const geometry = { kh: 3, kw: 3, top: 1, left: 1, bottom: 1, right: 1 };
-      // 8*9*4 floats per padded image: chunks of 1 and 2 images, and a remainder chunk.
-      return [1, 2].map((images) => {
-        const info = filterGradientByGrid(backend, x, dy, geometry, images * 8 * 9 * 4 * 4);
-        return tf.engine().makeTensorFromTensorInfo(info);
+describe('grid filter gradient (the path for maps of 16x16 and more), called directly', () => {
+  const geometries = [
+    { name: '3x3 same', k: [3, 3], pad: [1, 1, 1, 1], h: 6, w: 7 },
+    { name: '3x3 valid', k: [3, 3], pad: [0, 0, 0, 0], h: 7, w: 6 },
+    { name: '5x3 same', k: [5, 3], pad: [2, 2, 1, 1], h: 6, w: 5 },
+    { name: '4x4 same (uneven padding)', k: [4, 4], pad: [1, 2, 1, 2], h: 5, w: 6 },
+    { name: '1x1', k: [1, 1], pad: [0, 0, 0, 0], h: 4, w: 5 },
+  ];
+  for (const g of geometries) {
+    it(`${g.name}: same result for every chunk size, equal to cpu`, async () => {
+      const { filterGradientByGrid } = await import('../../domain/backend/wasm/filter-grad-grid.js');
+      const rng = new Rng(`grid-${g.name}`);
+      const [top, bottom, left, right] = g.pad;
+      const n = 5, ci = 3, co = 4;
+      const oh = g.h + top + bottom - g.k[0] + 1;
+      const ow = g.w + left + right - g.k[1] + 1;
+      const xs = randomArray(rng, n * g.h * g.w * ci);
+      const dys = randomArray(rng, n * oh * ow * co);
+      const filterShape = [g.k[0], g.k[1], ci, co];
+      const err = await worstError(() => {
+        const x = tf.tensor4d(xs, [n, g.h, g.w, ci]);
+        const dy = tf.tensor4d(dys, [n, oh, ow, co]);
+        if (tf.getBackend() === 'cpu') {
+          const pad = [[0, 0], [top, bottom], [left, right], [0, 0]];
+          const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
+          return [ref, ref.clone(), ref.clone()];
+        }
+        const backend = tf.backend() as Parameters<typeof filterGradientByGrid>[0];
+        const geometry = { kh: g.k[0], kw: g.k[1], top, left, bottom, right };
+        const plane = (g.h + top + bottom) * (g.w + left + right);
+        // Chunks of 1 and 2 images (with a remainder chunk) and one chunk for all.
+        return [1, 2, n].map((images) => tf.engine().makeTensorFromTensorInfo(filterGradientByGrid(backend, x, dy, geometry, images * plane * co * 4)));
       });
+      expect(err).toBeLessThan(1e-4);
     });
-    expect(err).toBeLessThan(1e-4);
-  });
+  }
 });
