@@ -5,14 +5,15 @@
  * Nothing is regenerated here: the report stage builds everything from the
  * artifacts, so reports/ can never show a result the cache does not hold.
  */
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { loadProject, type Command, type CommandContext } from '../engine/index.js';
 import { plan } from '../engine/plan.js';
 import { withAncestors } from '../engine/graph.js';
 import { publishReport } from '../domain/report/report.js';
 import { REPORT_ID } from '../stages/report.js';
 
-const REPORTS_DIR = 'reports';
+/** Where `report` publishes; tests point it at a temporary directory. */
+const REPORTS_DIR = process.env.TRIGGER_LAB_REPORTS ?? 'reports';
 
 /** Copies the cached report of the current params into reports/; returns false, saying why, when it is stale. */
 async function publishCached(ctx: CommandContext, quietWhenStale: boolean): Promise<boolean> {
@@ -26,7 +27,7 @@ async function publishCached(ctx: CommandContext, quietWhenStale: boolean): Prom
     return false;
   }
   const dir = project.store.artifactDir(item.kind, item.key);
-  const copied = await publishReport(dir, join(ctx.def.root, REPORTS_DIR));
+  const copied = await publishReport(dir, resolve(ctx.def.root, REPORTS_DIR));
   (ctx.args.json ? ctx.stderr : ctx.stdout).write(`published ${copied.length} files of the ${project.profile ?? 'base'} report to ${REPORTS_DIR}/ (REPORT.md, ${copied.length - 1} figures and tables)\n`);
   return true;
 }
