@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Json, JsonObject, StageContext, StageInstance, StageKind, UpstreamArtifact } from '../engine/stage.js';
-import { dataId, evaluateId, modelPath } from './ids.js';
+import { dataId, evaluateId, isSMaxTrainId, modelPath } from './ids.js';
 import trainStage, { readPlan } from './train.js';
 import { Rng } from '../domain/common/rng.js';
 import type { ImageTransform } from '../domain/common/types.js';
@@ -64,7 +64,8 @@ export interface TrainedModel extends TrainedModelRef {
  */
 export function trainedModels(params: JsonObject): { models: TrainedModel[]; known: { architectures: string[]; attacks: string[] } } {
   const plan = readPlan(params);
-  const models = trainStage.instances(params).map(({ id, params: p }) => ({ id, arch: p.arch, attack: p.attack, variant: p.variant, seed: p.seed }));
+  // The s_max ablation models are evaluated only as figure 13 needs (ablationEvaluations), not across the grid.
+  const models = trainStage.instances(params).filter(({ id }) => !isSMaxTrainId(id)).map(({ id, params: p }) => ({ id, arch: p.arch, attack: p.attack, variant: p.variant, seed: p.seed }));
   return { models, known: { architectures: plan.models.architectures, attacks: [...new Set(models.map((m) => m.attack).filter((a) => a !== BENIGN))] } };
 }
 
@@ -132,12 +133,25 @@ function instances(params: JsonObject): StageInstance<EvaluateParams>[] {
     const specs = set.defenses.map((raw) => parseTransformDefense(raw));
     for (const m of selectModels(params, set.models, where, false)) for (const spec of specs) add(m, spec, transformDefenseId(spec), {});
   });
+  for (const { model, defense } of ablationEvaluations(params)) add(model, defense, transformDefenseId(defense), {});
   if (defenses.autoencoder.enabled) {
     for (const m of selectModels(params, defenses.autoencoder.models, 'params.defenses.autoencoder.models', false)) {
       add(m, { type: AUTOENCODER_DEFENSE }, AUTOENCODER_DEFENSE, { autoencoder: autoencoderId() });
     }
   }
   return [...out.values()];
+}
+
+/** Figure 13's points: every s_max ablation model without defense and under ShrinkPad-(analyses.ablation.sMaxDefense). */
+export function ablationEvaluations(params: JsonObject): Array<{ model: TrainedModel; defense: TransformDefenseSpec }> {
+  const ablation = (params.analyses as JsonObject | undefined)?.ablation as { attacks: string[]; sMaxDefense: number } | undefined;
+  if (!ablation) return [];
+  const specs = [parseTransformDefense({ type: 'none' }), parseTransformDefense({ type: 'shrinkpad', size: ablation.sMaxDefense })];
+  // The ordinary enhanced model is the default s_max's point, whether or not the transform sets cover it.
+  return trainStage
+    .instances(params)
+    .filter(({ id, params: p }) => isSMaxTrainId(id) || (p.variant === 'enhanced' && ablation.attacks.includes(p.attack)))
+    .flatMap(({ id, params: p }) => specs.map((defense) => ({ model: { id, arch: p.arch, attack: p.attack, variant: p.variant, seed: p.seed }, defense })));
 }
 
 async function transformFor(ctx: StageContext<EvaluateParams>): Promise<{ transform: ImageTransform | null; dispose: () => void }> {

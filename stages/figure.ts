@@ -22,7 +22,7 @@ import { instancesGiven as saliencyInstances } from './saliency.js';
 import { instancesGiven as cdrpInstances } from './cdrp.js';
 import { instancesGiven as physicalInstances } from './physical.js';
 import { trainedIds, evaluatedIds } from './availability.js';
-import { dataId, evaluateId, figureAlias, figureId, modelPath, trainId, type Variant } from './ids.js';
+import { dataId, evaluateId, figureAlias, figureId, modelPath, sMaxTrainId, trainId, type Variant } from './ids.js';
 
 export const FIGURE_IDS = ['fig2', 'fig3', 'fig5', 'fig6', 'fig8', 'fig12', 'fig13'] as const;
 
@@ -34,9 +34,6 @@ export interface FigureStageParams extends JsonObject {
   ablation: JsonObject;
   shrinkSize: number;
 }
-
-/** The train instance of an enhanced model trained with a non-default s_max (figure 13); the attacks area expands these from analyses.ablation.sMaxList. */
-export const sMaxTrainId = (arch: string, attack: string, sMax: number, seed: number): string => `train/${arch}/${attack}/enhanced-smax${sMax}/seed${seed}`;
 
 const shrinkDefense = (s: number): string => (s === 0 ? 'none' : `shrinkpad-${s}`);
 const evDep = (arch: string, attack: string, variant: string, x: number, defense: string): string => `ev:${arch}:${attack}:${variant}:${x}:${defense}`;

@@ -12,6 +12,15 @@ export function trainId(arch: string, attack: string, variant: Variant, seed: nu
   return attack === 'benign' ? `train/${arch}/benign/seed${seed}` : `train/${arch}/${attack}/${variant}/seed${seed}`;
 }
 
+/**
+ * An enhanced model trained with a non-default s_max (figure 13's ablation). The train stage
+ * expands these from analyses.ablation; the default s_max is the ordinary enhanced model.
+ */
+export const sMaxTrainId = (arch: string, attack: string, sMax: number, seed: number): string => `train/${arch}/${attack}/enhanced-smax${sMax}/seed${seed}`;
+
+/** Whether a train id is one of the s_max ablation models (they are evaluated only as figure 13 needs). */
+export const isSMaxTrainId = (trainInstanceId: string): boolean => /^train\/[^/]+\/[^/]+\/enhanced-smax\d+\/seed\d+$/.test(trainInstanceId);
+
 /** The part of a train id after `train/`, reused by the stages that act on one model. */
 export const modelPath = (trainInstanceId: string): string => trainInstanceId.replace(/^train\//, '');
 

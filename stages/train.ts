@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Json, JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
-import { dataId, trainId, type Variant } from './ids.js';
+import { dataId, sMaxTrainId, trainId, type Variant } from './ids.js';
 import { Rng } from '../domain/common/rng.js';
 import { writeNpy, readNpy } from '../domain/common/npy.js';
 import type { LabelledImages } from '../domain/common/types.js';
@@ -124,6 +124,46 @@ export function usedAttacks(plan: AttackPlan, type: AttackDefinition['type']): A
   return names.map((n) => [n, plan.attacks.definitions[n]] as [string, AttackDefinition & JsonObject]).filter(([, d]) => d.type === type);
 }
 
+// ---------- the s_max ablation (figure 13) ----------
+
+interface AblationParams {
+  attacks: string[];
+  sMax: number;
+  sMaxList: number[];
+}
+
+/**
+ * The enhanced attacks figure 13 retrains with another s_max: every (attack, s_max) of
+ * analyses.ablation whose s_max is not the default (the default is the ordinary enhanced model).
+ */
+export function sMaxAblationRuns(params: JsonObject, plan: AttackPlan): Array<{ attack: string; sMax: number }> {
+  const analyses = params.analyses as JsonObject | undefined;
+  const ablation = analyses?.ablation as unknown as AblationParams | undefined;
+  if (!ablation) return [];
+  const trained = plan.attacks.train.map((r) => r.attack);
+  for (const attack of ablation.attacks) {
+    // Trained attacks only: their upstream (label-consistent poisons, UAP) exists only for those.
+    if (!trained.includes(attack)) throw new Error(`params.analyses.ablation.attacks names attack '${attack}', which params.attacks.train does not train (trained: ${trained.join(', ')})`);
+  }
+  for (const k of ablation.sMaxList) {
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`params.analyses.ablation.sMaxList: ${JSON.stringify(k)} is not a non-negative integer`);
+  }
+  const others = [...new Set(ablation.sMaxList)].filter((k) => k !== ablation.sMax);
+  return ablation.attacks.flatMap((attack) => others.map((sMax) => ({ attack, sMax })));
+}
+
+/**
+ * The enhanced transforms with every random ShrinkPad's maximum set to `sMax`; s_max 0 drops the
+ * ShrinkPad (no shrinking at all, flip only), since a ShrinkPad of at most 0 pixels is the identity.
+ */
+export function withShrinkPadMax(transforms: TransformSpec[], sMax: number): TransformSpec[] & Json[] {
+  if (!transforms.some((t) => t.type === 'shrinkpad')) {
+    throw new Error(`params.attacks.enhanced.transforms has no 'shrinkpad' transform whose maxSize the s_max ablation could vary (got ${JSON.stringify(transforms)})`);
+  }
+  const out = transforms.filter((t) => !(t.type === 'shrinkpad' && sMax === 0)).map((t) => (t.type === 'shrinkpad' ? { ...t, maxSize: sMax } : t));
+  return out as TransformSpec[] & Json[];
+}
+
 // ---------- stage ----------
 
 function instances(params: JsonObject): StageInstance<TrainStageParams>[] {
@@ -147,19 +187,31 @@ function instances(params: JsonObject): StageInstance<TrainStageParams>[] {
         deps: { data: dataId() },
         description: `benign ${arch}, seed ${seed}`,
       });
+      const attackDeps = (attack: string): Record<string, string> => {
+        const deps: Record<string, string> = { data: dataId() };
+        const type = plan.attacks.definitions[attack].type;
+        if (type === 'consistent') deps.lcPoison = lcPoisonId(arch, attack, seed);
+        if (type === 'uap') deps.uap = uapId(arch, attack, seed);
+        return deps;
+      };
       for (const run of plan.attacks.train) {
         const definition = plan.attacks.definitions[run.attack];
         for (const variant of run.variants) {
-          const deps: Record<string, string> = { data: dataId() };
-          if (definition.type === 'consistent') deps.lcPoison = lcPoisonId(arch, run.attack, seed);
-          if (definition.type === 'uap') deps.uap = uapId(arch, run.attack, seed);
           out.push({
             id: trainId(arch, run.attack, variant, seed),
             params: { ...common(arch, seed), attack: run.attack, variant, definition, enhanced: variant === 'enhanced' ? plan.attacks.enhanced : null },
-            deps,
+            deps: attackDeps(run.attack),
             description: `${run.attack}${variant === 'enhanced' ? '+' : ''} on ${arch}, seed ${seed}`,
           });
         }
+      }
+      for (const { attack, sMax } of sMaxAblationRuns(params, plan)) {
+        out.push({
+          id: sMaxTrainId(arch, attack, sMax, seed),
+          params: { ...common(arch, seed), attack, variant: 'enhanced', definition: plan.attacks.definitions[attack], enhanced: { ...plan.attacks.enhanced, transforms: withShrinkPadMax(plan.attacks.enhanced.transforms, sMax) } },
+          deps: attackDeps(attack),
+          description: `${attack}+ with s_max ${sMax} on ${arch}, seed ${seed} (figure 13)`,
+        });
       }
     }
   }
