@@ -15,6 +15,7 @@ import { saveFigure } from '../domain/plots/render.js';
 import { stackPngs, pngAsSvg } from '../domain/plots/image-grid.js';
 import { paperStatement, figure2, figure3, figure5Chart, figure6, figure8Chart, figure12, figure13, type AblationPoint, type BuiltFigure, type SensitivityData, type SaliencyData, type CdrpData, type PhysicalData } from '../domain/report/figures.js';
 import { writeEntry, provenanceOf } from '../domain/report/entry.js';
+import { upstreamWallSeconds } from '../domain/report/costs.js';
 import { mergeFacts, factKey, type Facts } from '../domain/report/facts.js';
 import type { ReportEntry } from '../domain/report/report.js';
 import { instancesGiven as sensitivityInstances } from './sensitivity.js';
@@ -116,8 +117,10 @@ const kind: StageKind<FigureStageParams> = {
       p.profile,
       p.seed,
       { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
-      upstream.map(([, u]) => ({ durationMs: u.meta.durationMs, environment: u.meta.environment as Record<string, unknown>, extra: u.meta.extra as Record<string, unknown> })),
+      upstream.map(([, u]) => ({ environment: u.meta.environment as Record<string, unknown> })),
     );
+    // A measurement, so meta.json and not entry.json: the report reads it there for its "wall time" line.
+    ctx.recordMeta({ upstreamWallSeconds: upstreamWallSeconds(upstream.map(([, u]) => u.meta.durationMs)) });
     if (upstream.length === 0) {
       // The params train no model this figure needs: say so rather than draw an empty plot.
       const reason = 'not run in this profile: the models this figure needs are not in the train grid';

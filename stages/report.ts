@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { analysesParams, profileName, reportParams } from '../domain/analyses/params.js';
-import { readEntry } from '../domain/report/entry.js';
+import { readEntry, withWallSeconds } from '../domain/report/entry.js';
 import { mergeFacts } from '../domain/report/facts.js';
 import { evaluateClaims, type ClaimThresholds } from '../domain/report/claims.js';
 import { buildReport, lintReport, type ReportEntry } from '../domain/report/report.js';
@@ -77,13 +77,13 @@ const kind: StageKind<ReportStageParams> = {
     for (const [name, u] of Object.entries(ctx.inputs).sort(([a], [b]) => a.localeCompare(b))) {
       const { entry, facts: f } = await readEntry(u.dir);
       if (!name.endsWith(`:${entry.id}`)) throw new Error(`${u.id}: entry.json says '${entry.id}', expected the one named by '${name}'`);
-      entries.push(await adopt(entry, u.dir, ctx.outDir));
+      entries.push(withWallSeconds(await adopt(entry, u.dir, ctx.outDir), u.meta.extra));
       facts.push(f);
     }
     const merged = mergeFacts(facts);
     const thresholds = p.claims as unknown as ClaimThresholds;
     const claims = evaluateClaims(merged, thresholds);
-    const markdown = buildReport({ title: p.title, profile: p.profile, claims, thresholds, entries, notes: p.notes, generatedAt: new Date().toISOString() });
+    const markdown = buildReport({ title: p.title, profile: p.profile, claims, thresholds, entries, notes: p.notes });
     const problems = lintReport(markdown, [...p.figures, ...p.tables]);
     if (problems.length) throw new Error(`REPORT.md failed its checks:\n${problems.join('\n')}`);
     await fs.writeFile(join(ctx.outDir, 'REPORT.md'), markdown);

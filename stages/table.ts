@@ -11,6 +11,7 @@ import { readDatasetInfo } from '../domain/data/format.js';
 import { table1, table2, table3, table4, table5, table6, tableNeeds, type TableContext, type BuiltTable } from '../domain/report/paper-tables.js';
 import { toCsv, toMarkdown } from '../domain/report/tables.js';
 import { writeEntry, provenanceOf } from '../domain/report/entry.js';
+import { defenseSecondsFromMeta, upstreamWallSeconds } from '../domain/report/costs.js';
 
 import { evaluatedIds, defenseInstanceId, AUTOENCODER_INSTANCE } from './availability.js';
 import { dataId, tableAlias, tableId, trainId } from './ids.js';
@@ -65,11 +66,18 @@ const kind: StageKind<TableStageParams> = {
   async run(ctx: StageContext<TableStageParams>): Promise<void> {
     const p = ctx.params;
     const metrics = new Map<string, EvalMetrics>();
-    for (const [name, u] of Object.entries(ctx.inputs)) if (name.startsWith('ev:')) metrics.set(name, await readEvalMetrics(u.dir));
+    // Results come from the files; costs (Table 5) only from meta.json, where runs record measurements of themselves.
+    for (const [name, u] of Object.entries(ctx.inputs)) {
+      if (!name.startsWith('ev:')) continue;
+      const m = await readEvalMetrics(u.dir);
+      m.defenseSeconds = p.table === 'table5' ? defenseSecondsFromMeta(u.meta.extra, u.id) : undefined;
+      metrics.set(name, m);
+    }
     // The auto-encoder's cost is its training (its own artifact) plus its per-image overhead.
-    const aeTraining = ctx.inputs.autoencoder?.meta.extra.costMs;
-    if (typeof aeTraining === 'number') {
-      for (const [name, m] of metrics) if (name.endsWith(`:${(p.defenseIds as Record<string, string>)['auto-encoder']}`)) m.defenseSeconds = (m.defenseSeconds ?? 0) + aeTraining / 1000;
+    const ae = ctx.inputs.autoencoder;
+    const aeTraining = ae ? defenseSecondsFromMeta(ae.meta.extra, ae.id) : undefined;
+    if (aeTraining !== undefined) {
+      for (const [name, m] of metrics) if (name.endsWith(`:${(p.defenseIds as Record<string, string>)['auto-encoder']}`)) m.defenseSeconds = (m.defenseSeconds ?? 0) + aeTraining;
     }
     const base = context({ archs: p.archs as unknown as ArchSpec[], attacks: p.attacks, defenseIds: p.defenseIds as unknown as ReportParams['defenseIds'], table: p.table });
     const tctx: TableContext = { ...base, lookup: (arch, attack, variant, defense) => metrics.get(depName(arch, attack, variant, defense)) };
@@ -98,10 +106,12 @@ const kind: StageKind<TableStageParams> = {
         csv: 'table.csv',
         markdown,
         lines,
-        provenance: provenanceOf(p.profile, p.seed, { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 }, upstream.map((u) => ({ durationMs: u.meta.durationMs, environment: u.meta.environment as Record<string, unknown>, extra: u.meta.extra as Record<string, unknown> }))),
+        provenance: provenanceOf(p.profile, p.seed, { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 }, upstream.map((u) => ({ environment: u.meta.environment as Record<string, unknown> }))),
       },
       facts,
     );
+    // A measurement, so meta.json and not entry.json: the report reads it there for its "wall time" line.
+    ctx.recordMeta({ upstreamWallSeconds: upstreamWallSeconds(upstream.map((u) => u.meta.durationMs)) });
   },
 };
 

@@ -23,11 +23,13 @@ export async function readEntry(dir: string): Promise<{ entry: ReportEntry; fact
   return { entry, facts };
 }
 
-/** The parts of an upstream artifact's meta that provenance needs. */
+/**
+ * The parts of an upstream artifact's meta that provenance needs. Its wall time is deliberately
+ * not one: entry.json is an output and must be identical run to run, so the report adds the wall
+ * time from the figure or table artifact's meta (see withWallSeconds).
+ */
 export interface UpstreamFacts {
-  durationMs: number;
   environment: Record<string, unknown>;
-  extra: Record<string, unknown>;
 }
 
 export function provenanceOf(profile: string, seed: number, data: { name: string; synthetic: boolean; test: number }, upstream: UpstreamFacts[]): Provenance {
@@ -38,6 +40,16 @@ export function provenanceOf(profile: string, seed: number, data: { name: string
     synthetic: data.synthetic,
     backend: backends.length ? backends.join(', ') : 'not recorded by the worker environment',
     seed: String(seed),
-    wallSeconds: upstream.reduce((s, u) => s + u.durationMs, 0) / 1000,
   };
+}
+
+/** The meta extra key under which figure and table stages record their upstream wall time. */
+export const WALL_SECONDS_KEY = 'upstreamWallSeconds';
+
+/** The entry with its provenance's wall time taken from its artifact's meta extra (absent when not recorded). */
+export function withWallSeconds(entry: ReportEntry, extra: Record<string, unknown>): ReportEntry {
+  const v = extra[WALL_SECONDS_KEY];
+  if (v === undefined) return entry;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${entry.kind} ${entry.id}: meta extra.${WALL_SECONDS_KEY} must be a non-negative number of seconds, got ${JSON.stringify(v)}`);
+  return { ...entry, provenance: { ...entry.provenance, wallSeconds: v } };
 }

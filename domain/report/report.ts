@@ -14,8 +14,11 @@ export interface Provenance {
   synthetic: boolean;
   backend: string;
   seed: string;
-  /** Wall time of the stages behind this entry, in seconds (sum over its upstream analyses). */
-  wallSeconds: number;
+  /**
+   * Wall time of the stages behind this entry, in seconds (sum over its upstream analyses). A
+   * measurement: never in entry.json (an output), added by the report from the entry artifact's meta.
+   */
+  wallSeconds?: number;
 }
 
 export interface ReportEntry {
@@ -48,13 +51,12 @@ export interface ReportInput {
   entries: ReportEntry[];
   /** Choices of ours the reader must know (e.g. the CDRP lambda), one per line. */
   notes: string[];
-  generatedAt: string;
 }
 
 const cellText = (s: string): string => (s.trim() === '' ? 'not available' : s.replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
-function fmtSeconds(s: number): string {
-  if (!Number.isFinite(s)) return 'unknown (no timing recorded)';
+function fmtSeconds(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s)) return 'unknown (no timing recorded)';
   if (s < 60) return `${s.toFixed(1)} s`;
   if (s < 3600) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(2)} h`;
@@ -69,7 +71,8 @@ function entryOrder(a: ReportEntry, b: ReportEntry): number {
 export function buildReport(input: ReportInput): string {
   const out: string[] = [];
   out.push(`# ${input.title}`, '');
-  out.push(`Profile: **${input.profile}**. Generated ${input.generatedAt} from cached artifacts; do not edit by hand (regenerate with \`npx tsx pipeline.ts report\`).`, '');
+  // No generation timestamp: the same artifacts must give the same report.
+  out.push(`Profile: **${input.profile}**. Generated from cached artifacts; do not edit by hand (regenerate with \`npx tsx pipeline.ts report\`).`, '');
   if (input.entries.some((e) => e.provenance.synthetic)) out.push('> Some entries below come from **synthetic data** (marked in their provenance line); their numbers test the pipeline, not the paper.', '');
 
   out.push('## Claims', '');

@@ -124,9 +124,12 @@ describe('analysis, figure, table and report stages (smoke)', () => {
       const t0 = performance.now();
       const e = evaluateModel(model, ds.test, { batchSize: 64, target: TARGET, trigger: await loadTrigger(trainDir), transform: transformDefense(parseTransformDefense(defenseSpec(m[2]))) ?? undefined, rng: new Rng(id) });
       model.dispose();
-      // The formats of stages/evaluate.ts (overhead per image) and of the model-based defenses (costMs).
-      const cost = id.startsWith('evaluate/') ? { overheadMsPerImage: (performance.now() - t0) / ds.test.count, counts: e.counts } : { costMs: performance.now() - t0 };
-      writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: e.cleanAccuracy, asr: e.asr, targetRateClean: e.targetRateClean, ...cost }));
+      // The formats of stages/evaluate.ts (overhead per image) and of the model-based defenses (costMs):
+      // results in metrics.json, timings in meta.json's extra only.
+      const cost: JsonObject = id.startsWith('evaluate/') ? { overheadMsPerImage: (performance.now() - t0) / ds.test.count, testImages: e.counts.total } : { costMs: performance.now() - t0 };
+      writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: e.cleanAccuracy, asr: e.asr, targetRateClean: e.targetRateClean, counts: e.counts }));
+      done.set(id, { id, kind: id.split('/')[0], key: id, dir, meta: { ...meta(id, id.split('/')[0], 5), extra: cost } });
+      return;
     } else throw new Error(`no fixture for ${id}`);
     done.set(id, { id, kind: id.split('/')[0], key: id, dir, meta: meta(id, id.split('/')[0], 5) });
   }
@@ -154,9 +157,10 @@ describe('analysis, figure, table and report stages (smoke)', () => {
       mkdirSync(outDir, { recursive: true });
       const t0 = performance.now();
       const started = performance.now();
-      await kind.run({ id: inst.id, kind: kind.kind, key: inst.id, params: inst.params, outDir, checkpointDir: join(outDir, '.ckpt'), inputs, progress: () => {}, log: () => {}, recordMeta: () => {}, signal: new AbortController().signal });
+      const extra: JsonObject = {};
+      await kind.run({ id: inst.id, kind: kind.kind, key: inst.id, params: inst.params, outDir, checkpointDir: join(outDir, '.ckpt'), inputs, progress: () => {}, log: () => {}, recordMeta: (e) => Object.assign(extra, e), signal: new AbortController().signal });
       if (process.env.TIMINGS) console.log(`${inst.id}: ${(performance.now() - started).toFixed(0)} ms`);
-      done.set(inst.id, { id: inst.id, kind: kind.kind, key: inst.id, dir: outDir, meta: meta(inst.id, kind.kind, performance.now() - t0) });
+      done.set(inst.id, { id: inst.id, kind: kind.kind, key: inst.id, dir: outDir, meta: { ...meta(inst.id, kind.kind, performance.now() - t0), extra } });
     }
     return instances;
   }
@@ -196,6 +200,15 @@ describe('analysis, figure, table and report stages (smoke)', () => {
     expect(md.indexOf('## Claims')).toBeLessThan(md.indexOf('## Table 1'));
     expect(md).toContain('(**synthetic**)');
     expect(md).toMatch(/profile smoke/);
+    // Measurements stay out of entry.json (an output); the report takes wall times and costs from meta.
+    for (const inst of tables) expect(JSON.parse(readFileSync(join(done.get(inst.id)!.dir, 'entry.json'), 'utf8')).provenance).not.toHaveProperty('wallSeconds');
+    expect(md).not.toMatch(/wall time unknown/);
+    expect(md).toMatch(/wall time \d+(\.\d)? (s|min|h)\./);
+    expect(md).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
+    const t5 = JSON.parse(readFileSync(join(done.get('table/table5')!.dir, 'facts.json'), 'utf8')) as Record<string, number>;
+    const costs = Object.entries(t5).filter(([k]) => k.startsWith('cost/'));
+    expect(costs.length).toBeGreaterThan(0);
+    for (const [, v] of costs) expect(v).toBeGreaterThan(0);
     for (const link of md.matchAll(/\]\(((figures|tables)\/[^)]+)\)/g)) expect(existsSync(join(done.get(rep.id)!.dir, link[1]))).toBe(true);
     console.log(`smoke report: ${done.get(rep.id)!.dir}/REPORT.md`);
   });

@@ -6,6 +6,8 @@ import { evaluateClaims, CLAIM_COUNT, type ClaimThresholds } from '../../domain/
 import { factKey, mergeFacts } from '../../domain/report/facts.js';
 import { toCsv, toMarkdown, text, value, type ResultTable } from '../../domain/report/tables.js';
 import { buildReport, lintReport, publishReport, type ReportEntry } from '../../domain/report/report.js';
+import { defenseSecondsFromMeta, upstreamWallSeconds } from '../../domain/report/costs.js';
+import { withWallSeconds } from '../../domain/report/entry.js';
 import { TABLE1, TABLE2, TABLE3, TABLE4, TABLE6 } from '../../domain/report/paper-numbers.js';
 
 const T: ClaimThresholds = { highAsr: 80, lowAsr: 20, maxCleanDrop: 5, shiftPixels: 3, lowPixelValue: 64, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05 };
@@ -100,7 +102,7 @@ describe('report', () => {
       kind, id, title: id, caption: 'cap', paper: 'paper says', image: kind === 'figure' ? `figures/${id}.png` : undefined, markdown: kind === 'table' ? toMarkdown(table) : undefined,
       lines: ['X in the paper; here Y'], provenance: { profile: 'smoke', dataset: 'synthetic', synthetic: true, backend: 'cpu', seed: '0', wallSeconds: 3 },
     });
-    const md = buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [entry('figure', 'fig3'), entry('table', 'table1')], notes: ['lambda chosen by us'], generatedAt: 'now' });
+    const md = buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [entry('figure', 'fig3'), entry('table', 'table1')], notes: ['lambda chosen by us'] });
     expect(md.indexOf('## Claims')).toBeLessThan(md.indexOf('## Table 1'));
     expect(md).toContain('**synthetic**');
     expect(lintReport(md, ['fig3', 'table1'])).toEqual([]);
@@ -116,5 +118,28 @@ describe('report', () => {
     expect(copied).toContain('REPORT.md');
     expect(existsSync(join(dest, 'figures', 'fig3.png'))).toBe(true);
     expect(readFileSync(join(dest, 'REPORT.md'), 'utf8')).toBe(md);
+  });
+});
+
+describe('measurements come from meta, not from output files', () => {
+  it('defense cost: optimisation time, or per-image overhead times the test images; bad values are named', () => {
+    expect(defenseSecondsFromMeta({ costMs: 1500 }, 'fp')).toBe(1.5);
+    expect(defenseSecondsFromMeta({ overheadMsPerImage: 0.5, testImages: 4000 }, 'ev')).toBe(2);
+    expect(defenseSecondsFromMeta({ defense: 'none' } as never, 'ev')).toBeUndefined();
+    expect(() => defenseSecondsFromMeta({ costMs: 'slow' }, 'fp/x')).toThrow(/fp\/x: meta extra.costMs .* got "slow"/);
+    expect(() => defenseSecondsFromMeta({ overheadMsPerImage: 0.5 }, 'ev/y')).toThrow(/ev\/y: meta extra.testImages .* got undefined/);
+    expect(upstreamWallSeconds([1500, 500])).toBe(2);
+  });
+
+  it('the report adds an entry\'s wall time from its artifact\'s meta and prints it', () => {
+    const base: ReportEntry = { kind: 'table', id: 'table1', title: 't', caption: 'c', paper: 'p', markdown: toMarkdown(table), lines: [], provenance: { profile: 'smoke', dataset: 'd', synthetic: false, backend: 'cpu', seed: '0' } };
+    expect(withWallSeconds(base, {})).toBe(base);
+    const timed = withWallSeconds(base, { upstreamWallSeconds: 90 });
+    expect(timed.provenance.wallSeconds).toBe(90);
+    expect(base.provenance.wallSeconds).toBeUndefined();
+    expect(() => withWallSeconds(base, { upstreamWallSeconds: -1 })).toThrow(/table table1: meta extra.upstreamWallSeconds .* got -1/);
+    const md = buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [timed], notes: [] });
+    expect(md).toContain('wall time 1.5 min.');
+    expect(buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [timed], notes: [] })).toBe(md);
   });
 });
