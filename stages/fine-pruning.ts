@@ -88,12 +88,11 @@ async function run(ctx: StageContext<FinePruningParams>): Promise<void> {
       counts: { total: result.test.count, nonTarget: result.test.nonTargetCount },
       validationImages: dataset.val.count,
       fineTuned: false,
-      costMs: result.selectionMs,
-      wallTimeMs: result.wallTimeMs,
       synthetic: dataset.synthetic,
     };
     await writeJson(join(ctx.outDir, 'metrics.json'), metrics);
     ctx.log(`${ctx.id}: pruned ${(result.chosenFraction * 100).toFixed(0)}% of ${layer}; test clean ${(result.test.cleanAccuracy * 100).toFixed(2)}%, ASR ${((result.test.asr ?? 0) * 100).toFixed(2)}%`);
+    // Timings are measurements of this run, not results: meta.json only (table 5 reads them there), so metrics.json is reproducible.
     ctx.recordMeta({ defense: 'fine-pruning', chosenFraction: result.chosenFraction, cleanAccuracy: result.test.cleanAccuracy, asr: result.test.asr, targetRateClean: result.test.targetRateClean, costKind: 'optimisation', costMs: result.selectionMs, wallTimeMs: result.wallTimeMs, backend: tf.getBackend() });
   } finally {
     model.dispose();

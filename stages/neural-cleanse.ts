@@ -102,7 +102,7 @@ async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {
       target: p.target,
       detected: anomaly.flagged,
       targetFlagged: anomaly.flagged.includes(p.target),
-      perClass: triggers.map((t, k) => ({ label: t.label, l1Norm: t.l1Norm, anomalyIndex: anomaly.anomalyIndex[k], attackSuccess: t.attackSuccess, reachedThreshold: t.reachedThreshold, epochsRun: t.epochsRun, finalCost: t.finalCost, ms: classMs[k] })),
+      perClass: triggers.map((t, k) => ({ label: t.label, l1Norm: t.l1Norm, anomalyIndex: anomaly.anomalyIndex[k], attackSuccess: t.attackSuccess, reachedThreshold: t.reachedThreshold, epochsRun: t.epochsRun, finalCost: t.finalCost })),
     });
 
     const evalRng = new Rng(`neural-cleanse/eval/${p.seed}`);
@@ -140,14 +140,12 @@ async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {
       beforeMitigation: { cleanAccuracy: before.cleanAccuracy, asr: before.asr, targetRateClean: before.targetRateClean },
       unlearnLosses: losses,
       cleanImages: clean.count,
-      reverseMs,
-      unlearnMs,
-      costMs,
       synthetic: dataset.synthetic,
     };
     await writeJson(join(ctx.outDir, 'metrics.json'), metrics);
     ctx.log(`${ctx.id}: flagged [${anomaly.flagged.join(', ')}] (target ${p.target}, index ${anomaly.anomalyIndex[p.target].toFixed(2)}); after mitigation clean ${(after.cleanAccuracy * 100).toFixed(2)}%, ASR ${((after.asr ?? 0) * 100).toFixed(2)}%`);
-    ctx.recordMeta({ defense: 'neural-cleanse', detected: anomaly.flagged, targetFlagged: metrics.targetFlagged, cleanAccuracy: after.cleanAccuracy, asr: after.asr, targetRateClean: after.targetRateClean, costKind: 'optimisation', costMs, reverseMs, unlearnMs, backend: tf.getBackend() });
+    // Timings are measurements of this run, not results: meta.json only (table 5 reads them there), so the files are reproducible.
+    ctx.recordMeta({ defense: 'neural-cleanse', detected: anomaly.flagged, targetFlagged: metrics.targetFlagged, cleanAccuracy: after.cleanAccuracy, asr: after.asr, targetRateClean: after.targetRateClean, costKind: 'optimisation', costMs, reverseMs, unlearnMs, classMs, backend: tf.getBackend() });
   } finally {
     model.dispose();
   }
