@@ -245,7 +245,28 @@ export function throttledProgress(ctx: StageContext<JsonObject>, label: string):
   };
 }
 
-export async function writeCurve(dir: string, curve: EpochRecord[]): Promise<void> {
+/** The fields of an EpochRecord that measure the run (wall clock), not the model. */
+export const CURVE_TIMING_KEYS = ['seconds', 'imagesPerSecond'] as const;
+
+export interface EpochTiming {
+  epoch: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/**
+ * Splits the loop's curve into the per-epoch results (written to curve.json/csv, identical run to
+ * run) and the per-epoch timings (recorded in meta.json: they differ on every run).
+ */
+export function splitCurve(curve: EpochRecord[]): { results: Array<Record<string, number>>; timings: EpochTiming[] } {
+  const timing = new Set<string>(CURVE_TIMING_KEYS);
+  return {
+    results: curve.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k)))),
+    timings: curve.map((r) => ({ epoch: r.epoch, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond })),
+  };
+}
+
+export async function writeCurve(dir: string, curve: Array<Record<string, number>>): Promise<void> {
   await fs.writeFile(join(dir, 'curve.json'), JSON.stringify(curve, null, 2) + '\n');
   const columns = [...new Set(curve.flatMap((r) => Object.keys(r)))];
   const rows = curve.map((r) => columns.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(','));
@@ -324,7 +345,8 @@ async function run(ctx: StageContext<TrainStageParams>): Promise<void> {
   });
   const final = evaluateModel(model, dataset.test, { ...evalOptions, rng: new Rng('final-eval') });
   await saveModel(model, ctx.outDir);
-  await writeCurve(ctx.outDir, result.curve);
+  const { results: curve, timings } = splitCurve(result.curve);
+  await writeCurve(ctx.outDir, curve);
   await writeNpy(join(ctx.outDir, 'poisoned_indices.npy'), indices, [indices.length]);
   if (trigger) await saveTrigger(ctx.outDir, trigger);
   const summary: JsonObject = {
@@ -341,12 +363,12 @@ async function run(ctx: StageContext<TrainStageParams>): Promise<void> {
     asr: final.asr,
     targetRateClean: final.targetRateClean,
     counts: { ...final.counts },
-    resumedAt: result.resumedAt,
     ...extra,
   };
   await fs.writeFile(join(ctx.outDir, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   ctx.log(`${label}: clean acc ${(final.cleanAccuracy * 100).toFixed(2)}%, ASR ${final.asr === null ? 'n/a' : (final.asr * 100).toFixed(2) + '%'}, clean->target ${(final.targetRateClean * 100).toFixed(2)}%`);
-  ctx.recordMeta({ ...summary, epochs: result.curve.length, backend: tf.getBackend() });
+  // Where a run resumed and how fast it went describe this run, not the model: meta.json only.
+  ctx.recordMeta({ ...summary, epochs: result.curve.length, resumedAt: result.resumedAt, epochTimings: timings as unknown as Json[], backend: tf.getBackend() });
   model.dispose();
 }
 

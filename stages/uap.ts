@@ -77,11 +77,11 @@ async function run(ctx: StageContext<UapStageParams>): Promise<void> {
     finalFoolingRate: result.foolingRates[result.foolingRates.length - 1],
     linf255: linf * 255,
     l2_255: l2 * 255,
-    seconds: (Date.now() - started) / 1000,
   };
   await fs.writeFile(join(ctx.outDir, 'uap.json'), JSON.stringify(summary, null, 2) + '\n');
   ctx.log(`UAP (${def.norm}, radius ${def.radius}/255, ${def.targeted ? 'targeted' : 'untargeted'}) on ${count} images: fooling rate ${result.foolingRates.map((r) => r.toFixed(3)).join(' -> ')}`);
-  ctx.recordMeta(summary);
+  // The duration is a measurement of this run, not a result: meta.json only, so uap.json stays reproducible.
+  ctx.recordMeta({ ...summary, seconds: (Date.now() - started) / 1000 });
   model.dispose();
 }
 

@@ -144,7 +144,12 @@ describe('attack stages', () => {
 
     // Resume: a second run with the same checkpoint directory continues from the saved epochs.
     const again = await runInstance(trainStage, train[1], join(root, 'ckpt', train[1].id));
-    expect(JSON.parse(await readFile(join(again.dir, 'metrics.json'), 'utf8')).resumedAt).toBe(2);
+    expect(again.extra.resumedAt).toBe(2);
+    // Files are results only: the resumed run wrote the same curve and metrics, and its timings went to meta.
+    expect(await readFile(join(again.dir, 'curve.json'), 'utf8')).toBe(await readFile(join(badnets.dir, 'curve.json'), 'utf8'));
+    expect(await readFile(join(again.dir, 'metrics.json'), 'utf8')).toBe(await readFile(join(badnets.dir, 'metrics.json'), 'utf8'));
+    expect(Object.keys(curve[0])).not.toContain('seconds');
+    expect((badnets.extra.epochTimings as Array<{ seconds: number }>).map((t) => t.seconds > 0)).toEqual([true, true]);
 
     const lcInst = lcPoisonStage.instances(params)[0] as StageInstance<JsonObject>;
     const lc = await runInstance(lcPoisonStage, lcInst);
