@@ -12,6 +12,7 @@
  * object as its last line.
  *
  *   npx tsx bench/train.ts [--models small-cnn,resnet20] [--batch 128] [--reps 5] [--no-write]
+ *   npx tsx bench/train.ts --profile resnet20   (per-kernel time of one training step; writes nothing)
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ import { Rng } from '../domain/common/rng.js';
 import { describeBackend, parseBackendChoice, selectBackend } from '../domain/backend/select.js';
 import { buildModel } from '../domain/models/zoo.js';
 import { Sgd } from '../domain/training/sgd.js';
+import { THROUGHPUT_FILE, mergeThroughput, readThroughputFile, type ThroughputEntry } from '../domain/backend/throughput.js';
 
 interface ModelPlan { arch: string; reps: number }
 
@@ -78,13 +80,25 @@ function randomBatch(rng: Rng, batch: number, classes: number): { x: tf.Tensor4D
   return { x: tf.tensor4d(pixels, [batch, 32, 32, 3]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), classes) as tf.Tensor2D };
 }
 
-function measure(arch: string, batch: number, reps: number, rng: Rng): Figures {
+interface Workload { forward: () => void; step: () => void; dispose: () => void }
+
+/** `--models` entries are `arch` or `arch@width` (channel multiplier, as params.models.width sets it). */
+function parseModelSpec(spec: string): { arch: string; width: number | null } {
+  const [arch, w] = spec.split('@');
+  if (w === undefined) return { arch, width: null };
+  const width = Number(w);
+  if (!(width > 0)) throw new Error(`--models: width in '${spec}' must be a positive number, got '${w}'`);
+  return { arch, width };
+}
+
+function workload(spec: string, batch: number, rng: Rng): Workload {
   const classes = 10;
-  const model = buildModel(arch, { numClasses: classes, inputShape: [32, 32, 3], seed: 0 });
+  const { arch, width } = parseModelSpec(spec);
+  const model = buildModel(arch, { numClasses: classes, inputShape: [32, 32, 3], seed: 0, ...(width !== null ? { width } : {}) });
   const { x, y } = randomBatch(rng, batch, classes);
   const params = model.trainableWeights.map((w) => ({ name: w.name, variable: (w as unknown as { val: tf.Variable }).val }));
   const sgd = new Sgd({ momentum: 0.9, weightDecay: 5e-4 });
-  const forward = () => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+  const forward = () => { tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()); };
   const step = () => {
     const { value, grads } = tf.variableGrads(
       () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
@@ -96,10 +110,14 @@ function measure(arch: string, batch: number, reps: number, rng: Rng): Figures {
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   };
+  return { forward, step, dispose: () => { tf.dispose([x, y]); model.dispose(); } };
+}
+
+function measure(arch: string, batch: number, reps: number, rng: Rng): Figures {
+  const { forward, step, dispose } = workload(arch, batch, rng);
   const fwd = bestOf(reps, forward);
   const trn = bestOf(reps, step);
-  tf.dispose([x, y]);
-  model.dispose();
+  dispose();
   const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
   return {
     arch, batch, reps,
@@ -141,6 +159,47 @@ async function writeSection(path: string, section: string): Promise<void> {
   await writeFile(path, next);
 }
 
+/** Merges these figures into the throughput table the dry-run estimate reads (per backend, per `arch` or `arch@width`). */
+async function recordThroughput(path: string, backend: string, date: string, rows: Figures[]): Promise<void> {
+  const entries: ThroughputEntry[] = rows.map((r) => ({
+    backend, model: r.arch, batch: r.batch, date,
+    // CPU-time figures: the machine is shared, and one wasm thread does one CPU-second of work per second when idle.
+    trainImgPerS: r.trainImgPerCpuS, forwardImgPerS: r.forwardImgPerCpuS,
+  }));
+  const old = existsSync(path) ? await readThroughputFile(path) : { entries: [] };
+  await writeFile(path, JSON.stringify(mergeThroughput(old, entries), null, 2) + '\n');
+}
+
+/** Prints where one training step's time goes, per kernel name (and the heaviest kernel calls by shape). */
+async function profileStep(arch: string, batch: number, rng: Rng): Promise<void> {
+  const { step, dispose } = workload(arch, batch, rng);
+  step(); // warm-up
+  const c0 = process.cpuUsage();
+  const info = await tf.profile(step);
+  const c = process.cpuUsage(c0);
+  const byName = new Map<string, { ms: number; calls: number }>();
+  const byCall = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = await k.kernelTimeMs as number;
+    total += ms;
+    const n = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    byName.set(k.name, { ms: n.ms + ms, calls: n.calls + 1 });
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const m = byCall.get(key) ?? { ms: 0, calls: 0 };
+    byCall.set(key, { ms: m.ms + ms, calls: m.calls + 1 });
+  }
+  dispose();
+  console.log(`${arch}: ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms in kernels, ${((c.user + c.system) / 1000).toFixed(1)} ms CPU for the profiled step`);
+  for (const [name, v] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    console.log(`  ${name.padEnd(32)} ${v.ms.toFixed(1).padStart(8)} ms  ${(100 * v.ms / total).toFixed(1).padStart(5)}%  ${v.calls} calls`);
+  }
+  console.log('heaviest calls by input shapes:');
+  for (const [key, v] of [...byCall].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    console.log(`  ${v.ms.toFixed(1).padStart(8)} ms  x${v.calls}  ${key}`);
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -150,6 +209,8 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: 'wasm' },
       out: { type: 'string', default: 'BENCHMARKS.md' },
       'no-write': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      throughput: { type: 'string', default: THROUGHPUT_FILE },
     },
   });
   const batch = Number(values.batch);
@@ -162,6 +223,10 @@ async function main(): Promise<void> {
   const info = await selectBackend(parseBackendChoice(values.backend!, '--backend'));
   console.log(`backend: ${info.detail}`);
   const rng = new Rng('bench-train');
+  if (values.profile !== undefined) {
+    for (const arch of values.profile.split(',')) await profileStep(arch, batch, rng.fork(arch));
+    return;
+  }
   const rows: Figures[] = [];
   for (const { arch, reps } of plan) {
     const r = measure(arch, batch, repsOverride ?? reps, rng.fork(arch));
@@ -170,7 +235,10 @@ async function main(): Promise<void> {
       `cpu time: forward ${r.forwardImgPerCpuS} img/s, train ${r.trainImgPerCpuS} img/s, ratio ${r.cpuRatio}`);
   }
   const date = new Date().toISOString();
-  if (!values['no-write']) await writeSection(values.out!, markdownSection(rows, info.detail, date));
+  if (!values['no-write']) {
+    await writeSection(values.out!, markdownSection(rows, info.detail, date));
+    await recordThroughput(values.throughput!, info.name, date, rows);
+  }
   console.log(JSON.stringify({ date, backend: describeBackend(info), cpus: os.cpus().length, models: rows }));
 }
 

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, heapView, type TensorInfo } from './kernel-calls.js';
+import { batchNormGradInto, simdChannels } from './simd-kernels.js';
 
 export const BN_GRAD_KERNEL = 'TriggerLabFusedBatchNormGrad';
 
@@ -26,24 +27,14 @@ export function batchNormGradKernel(): tf.KernelFunc {
     const count = x.shape.reduce((p, d) => p * d, 1) / c;
     const dxOut = allocFloat32(b, x.shape);
     const small = [0, 1, 2, 3].map(() => allocFloat32(b, [c]).info);
-    const xs = heapView(b, x);
-    const dys = heapView(b, dy);
-    const ms = heapView(b, mean);
-    const vs = heapView(b, variance);
-    const gs = heapView(b, scale);
-    const dx = heapView(b, dxOut.info);
+    // Copies: the SIMD pass allocates scratch, which can grow the heap and detach views.
+    const vs = Float32Array.from(heapView(b, variance));
+    const gs = Float32Array.from(heapView(b, scale));
     const coef = new Float32Array(c);
     for (let k = 0; k < c; k++) coef[k] = gs[k] / Math.sqrt(vs[k] + eps);
-    const sumDy = new Float64Array(c);
-    const sumDyXc = new Float64Array(c);
-    for (let i = 0, base = 0; i < count; i++, base += c) {
-      for (let k = 0; k < c; k++) {
-        const g = dys[base + k];
-        sumDy[k] += g;
-        sumDyXc[k] += g * (xs[base + k] - ms[k]);
-        dx[base + k] = g * coef[k];
-      }
-    }
+    const { sumDy, sumDyXc } = simdChannels(c) && x.dtype === 'float32' && dy.dtype === 'float32' && mean.dtype === 'float32'
+      ? splitSums(batchNormGradInto(b, x, dy, dxOut.info, mean, coef, count), c)
+      : sumsInJs(b, x, dy, dxOut.info, mean, coef, count);
     const [dMean, dVar, dScale, dOffset] = small.map((info) => heapView(b, info));
     for (let k = 0; k < c; k++) {
       const r = 1 / Math.sqrt(vs[k] + eps);
@@ -54,6 +45,32 @@ export function batchNormGradKernel(): tf.KernelFunc {
     }
     return [dxOut.info, ...small];
   };
+}
+
+function splitSums(sums: Float64Array, c: number): { sumDy: Float64Array; sumDyXc: Float64Array } {
+  return { sumDy: sums.subarray(0, c), sumDyXc: sums.subarray(c, 2 * c) };
+}
+
+/** The same pass in JavaScript, for channel counts the SIMD kernel does not cover. */
+function sumsInJs(
+  b: BackendWasm, x: TensorInfo, dy: TensorInfo, dxInfo: TensorInfo, mean: TensorInfo, coef: Float32Array, count: number,
+): { sumDy: Float64Array; sumDyXc: Float64Array } {
+  const c = coef.length;
+  const xs = heapView(b, x);
+  const dys = heapView(b, dy);
+  const ms = heapView(b, mean);
+  const dx = heapView(b, dxInfo);
+  const sumDy = new Float64Array(c);
+  const sumDyXc = new Float64Array(c);
+  for (let i = 0, base = 0; i < count; i++, base += c) {
+    for (let k = 0; k < c; k++) {
+      const g = dys[base + k];
+      sumDy[k] += g;
+      sumDyXc[k] += g * (xs[base + k] - ms[k]);
+      dx[base + k] = g * coef[k];
+    }
+  }
+  return { sumDy, sumDyXc };
 }
 
 function coveredShapes(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor | undefined): boolean {

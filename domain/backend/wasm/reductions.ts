@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, heapView, type TensorInfo } from './kernel-calls.js';
+import { columnSums, simdChannels } from './simd-kernels.js';
 
 /** Number of leading elements reduced when `axes` are exactly the first k axes, else null. */
 export function leadingAxesCount(shape: number[], axes: number[]): number | null {
@@ -22,6 +23,11 @@ export function sumLeading(backend: BackendWasm, x: TensorInfo, k: number, keepD
   const inner = innerShape.reduce((a, b) => a * b, 1);
   const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...innerShape] : innerShape;
   const out = allocFloat32(backend, outShape);
+  if (simdChannels(inner)) {
+    const sums = columnSums(backend, x, outer, inner);
+    heapView(backend, out.info).set(sums);
+    return out.info;
+  }
   const src = heapView(backend, x);
   const dst = heapView(backend, out.info);
   const acc = new Float64Array(inner);

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../domain/common/rng.js';
+import { ensureWasm, randomArray, worstError } from './compare.js';
+
+/** Shapes whose row counts cross the SIMD kernels' row blocks, with channel counts on and off the 4-lane path. */
+const SHAPES: number[][] = [[3, 17, 19, 8], [2, 9, 7, 20], [5, 11, 13, 4], [3, 5, 7, 6], [600, 12]];
+
+describe('SIMD per-channel kernels match cpu', () => {
+  for (const shape of SHAPES) {
+    it(`Sum, Mean and batch-norm gradients over [${shape}]`, async () => {
+      const rng = new Rng(`simd-${shape}`);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const c = shape[shape.length - 1];
+      // An offset mean makes float32 accumulation errors visible in the centred sums.
+      const xs = randomArray(rng, size, 3).map((v) => v + 5);
+      const ws = randomArray(rng, size);
+      const gs = randomArray(rng, c);
+      const bs = randomArray(rng, c);
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const err = await worstError(() => {
+        const x = tf.tensor(xs, shape);
+        const w = tf.tensor(ws, shape);
+        const f = (t: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+          const { mean, variance } = tf.moments(t, axes);
+          return tf.batchNorm(t, mean, variance, beta, gamma, 1e-5).mul(w).sum();
+        };
+        const grads = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, tf.tensor1d(gs), tf.tensor1d(bs)]);
+        return [tf.sum(x, axes), tf.mean(x.mul(w), axes, true), ...grads];
+      });
+      expect(err).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('SIMD ReLU gradient', () => {
+  for (const size of [4096, 4099, 3]) {
+    it(`matches cpu on ${size} elements with exact zeros`, async () => {
+      const rng = new Rng(`relu-${size}`);
+      const xs = randomArray(rng, size).map((v, i) => (i % 5 === 0 ? 0 : v));
+      const ws = randomArray(rng, size);
+      const err = await worstError(() => [tf.grad((t: tf.Tensor) => tf.relu(t).mul(tf.tensor1d(ws)).sum())(tf.tensor1d(xs))]);
+      expect(err).toBe(0);
+    });
+  }
+
+  it('gives NaN where x is NaN or infinite, in the vector body and the scalar tail', async () => {
+    await ensureWasm();
+    await tf.setBackend('wasm');
+    const xs = new Float32Array(7).fill(1);
+    xs[1] = NaN; xs[2] = Infinity; xs[6] = NaN;
+    const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.relu(t).sum())(tf.tensor1d(xs)).dataSync());
+    expect(Array.from(g).map((v) => (Number.isNaN(v) ? 'nan' : v))).toEqual([1, 'nan', 'nan', 1, 1, 1, 'nan']);
+  });
+});
