@@ -84,4 +84,15 @@ export interface StageKind<P = Json> {
   /** Expand this kind's instances from the effective params (already validated). */
   instances(params: JsonObject): StageInstance<P>[];
   run(ctx: StageContext<P>): Promise<void>;
+  /**
+   * Optional: a rough estimate of one instance's run time in seconds (null = no estimate), for
+   * `repro --dry-run`'s total. `params` are the effective params the instance was expanded from.
+   */
+  estimateSeconds?(params: JsonObject, instance: StageInstance<P>): TimeEstimate | null;
+}
+
+export interface TimeEstimate {
+  seconds: number;
+  /** Where the figure comes from, e.g. `measured wasm throughput of resnet20@0.5`. */
+  basis: string;
 }

@@ -17,6 +17,7 @@ import { loadDataset } from '../domain/data/format.js';
 import { loadWeightsInto, saveModel } from '../domain/models/io.js';
 import { buildAutoencoder, reconstructionError, trainAutoencoder, type AutoencoderTraining } from '../domain/defenses/autoencoder.js';
 import { subsetOf } from '../domain/defenses/score.js';
+import { estimateAutoencoder } from '../domain/backend/estimate.js';
 
 export interface AutoencoderParams extends JsonObject {
   filters: number[];
@@ -114,5 +115,5 @@ async function run(ctx: StageContext<AutoencoderParams>): Promise<void> {
   }
 }
 
-const autoencoderStage: StageKind<AutoencoderParams> = { kind: 'autoencoder', instances, run };
+const autoencoderStage: StageKind<AutoencoderParams> = { kind: 'autoencoder', instances, run, estimateSeconds: (params, inst) => estimateAutoencoder(params, inst.params) };
 export default autoencoderStage;

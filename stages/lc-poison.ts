@@ -24,6 +24,7 @@ import { poisonedBatches } from '../domain/attacks/batches.js';
 import { adversarialBatches } from '../domain/attacks/adversarial.js';
 import { pgdOnImages, lossOn } from '../domain/attacks/pgd.js';
 import { pgdOptionsFrom, type ConsistentAttackDefinition } from '../domain/attacks/config.js';
+import { estimateLcPoison } from '../domain/backend/estimate.js';
 
 export interface LcPoisonParams extends JsonObject {
   arch: string;
@@ -152,5 +153,5 @@ async function run(ctx: StageContext<LcPoisonParams>): Promise<void> {
   surrogate.dispose();
 }
 
-const lcPoisonStage: StageKind<LcPoisonParams> = { kind: 'lc-poison', instances, run };
+const lcPoisonStage: StageKind<LcPoisonParams> = { kind: 'lc-poison', instances, run, estimateSeconds: (params, inst) => estimateLcPoison(params, inst.params) };
 export default lcPoisonStage;

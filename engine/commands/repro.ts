@@ -37,15 +37,21 @@ function onDemand(factory: ExecutorFactory, settings: ExecutorSettings): Executo
   };
 }
 
-function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): number {
+async function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): Promise<number> {
   const items = [...plan(project, ids, forced).values()];
   const stale = items.filter((i) => i.state === 'stale');
+  // Only when something would run: estimating imports the stage modules, which a no-op must not pay for.
+  const { estimateRun, describeEstimate } = await import('../estimate.js');
+  const { loadKind } = await import('../run-instance.js');
+  const estimate = stale.length > 0 ? await estimateRun(project.dag, stale.map((i) => i.id), project.params, (m) => loadKind(project.def.root, m)) : null;
+  const jobs = ctx.args.jobs ?? cpus().length;
   if (ctx.args.json) {
-    ctx.stdout.write(`${JSON.stringify({ dryRun: true, wouldRun: stale.map((i) => ({ id: i.id, reasons: i.reasons })), upToDate: items.length - stale.length }, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({ dryRun: true, wouldRun: stale.map((i) => ({ id: i.id, reasons: i.reasons })), upToDate: items.length - stale.length, estimate }, null, 2)}\n`);
     return 0;
   }
   for (const i of stale) ctx.stdout.write(`would run ${i.id}  (${i.reasons.map(describeReason).join('; ')})\n`);
   ctx.stdout.write(`${stale.length} would run, ${items.length - stale.length} up to date\n`);
+  if (estimate) for (const line of describeEstimate(estimate, jobs)) ctx.stdout.write(`${line}\n`);
   return 0;
 }
 

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { JsonObject, StageKind } from '../../engine/stage.js';
+import { buildDag } from '../../engine/graph.js';
+import { describeEstimate, estimateRun } from '../../engine/estimate.js';
+import { activeBackend, datasetSizes, estimateTraining, speedOf } from '../../domain/backend/estimate.js';
+import { lookupThroughput, mergeThroughput, type ThroughputEntry } from '../../domain/backend/throughput.js';
+
+const entry = (model: string, trainImgPerS: number, backend = 'wasm'): ThroughputEntry => ({ backend, model, batch: 128, date: '2026-11-26T00:00:00Z', trainImgPerS, forwardImgPerS: trainImgPerS * 5 });
+
+const params = (over: Partial<Record<string, unknown>> = {}): JsonObject =>
+  ({ compute: { backend: 'wasm' }, models: { architectures: ['resnet20'], width: { resnet20: 0.5 } }, data: { source: 'cifar10', perClassTrain: 100, perClassTest: 20, classes: null }, ...over }) as JsonObject;
+
+describe('throughput table', () => {
+  it('prefers the width-specific entry, falls back to the default width, and merges by backend and model', () => {
+    const table = mergeThroughput({ entries: [entry('resnet20', 60)] }, [entry('resnet20@0.5', 150), entry('resnet20', 58)]);
+    expect(table.entries.map((e) => `${e.model}:${e.trainImgPerS}`)).toEqual(['resnet20:58', 'resnet20@0.5:150']);
+    expect(lookupThroughput(table, 'wasm', 'resnet20', 0.5)?.trainImgPerS).toBe(150);
+    expect(lookupThroughput(table, 'wasm', 'resnet20', 0.25)?.trainImgPerS).toBe(58);
+    expect(lookupThroughput(table, 'tensorflow', 'resnet20', null)).toBeNull();
+  });
+
+  it('uses the active backend, and says so when only wasm figures exist', () => {
+    const table = { entries: [entry('resnet20@0.5', 150)] };
+    expect(activeBackend(params(), {})).toBe('wasm');
+    expect(activeBackend(params(), { TRIGGER_LAB_BACKEND: 'cpu' })).toBe('cpu');
+    expect(speedOf(params(), 'resnet20', table)?.basis).toMatch(/measured wasm throughput of resnet20@0\.5/);
+    expect(speedOf(params({ compute: { backend: 'tensorflow' } }), 'resnet20', table)?.basis).toMatch(/no tensorflow measurement: wasm figures/);
+    expect(speedOf(params(), 'vgg19-bn', table)).toBeNull();
+  });
+});
+
+describe('training estimate', () => {
+  it('counts epochs over the training set plus the curve and final evaluations', () => {
+    const p = params();
+    expect(datasetSizes(p)).toEqual({ train: 1000, test: 200, classes: 10 });
+    const speed = speedOf(p, 'resnet20')!;
+    const e = estimateTraining(p, { arch: 'resnet20', recipe: { epochs: 3 }, curveTestImages: 50 })!;
+    expect(e.seconds).toBeCloseTo((1000 * 3) / speed.trainImgPerS + (2 * (50 * 3 + 200)) / speed.forwardImgPerS, 9);
+    const twice = estimateTraining(p, { arch: 'resnet20', recipe: { epochs: 6 }, curveTestImages: 50 })!;
+    expect(twice.seconds).toBeGreaterThan(1.9 * e.seconds);
+  });
+});
+
+describe('dry-run estimate', () => {
+  const kinds = [
+    { kind: 'train', module: 'train.ts', instances: [{ id: 'a', params: { s: 10 } }, { id: 'b', params: { s: 5 } }] },
+    { kind: 'table', module: 'table.ts', instances: [{ id: 't', params: {}, deps: { a: 'a' } }] },
+  ];
+  const dag = buildDag(kinds);
+  const fake = (withEstimate: boolean, value?: number): StageKind =>
+    ({ kind: 'x', instances: () => [], run: async () => undefined, ...(withEstimate ? { estimateSeconds: (_p: JsonObject, i: { params: unknown }) => ({ seconds: value ?? (i.params as { s: number }).s, basis: 'test figures' }) } : {}) }) as StageKind;
+
+  it('sums the kinds that estimate and counts the instances that do not', async () => {
+    const e = await estimateRun(dag, ['a', 'b', 't'], {}, async (m) => fake(m === 'train.ts'));
+    expect(e.totalSeconds).toBe(15);
+    expect(e.byKind).toEqual([
+      { kind: 'train', instances: 2, missing: 0, seconds: 15, bases: ['test figures'] },
+      { kind: 'table', instances: 1, missing: 1, seconds: 0, bases: [] },
+    ]);
+    expect(describeEstimate(e, 2)[0]).toMatch(/: 15 s of compute in all; at best 8 s wall with -j 2/);
+  });
+
+  it('rejects a negative or non-finite estimate', async () => {
+    await expect(estimateRun(dag, ['a'], {}, async () => fake(true, -1))).rejects.toThrow(/estimateSeconds for a returned -1/);
+  });
+});
