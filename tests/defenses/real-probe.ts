@@ -51,13 +51,16 @@ async function run(kind: StageKind<JsonObject>, id: string): Promise<UpstreamArt
     await fs.rm(outDir, { recursive: true, force: true });
     await fs.mkdir(outDir, { recursive: true });
     const started = Date.now();
+    const extra: JsonObject = {};
     const ctx: StageContext<JsonObject> = {
       id, kind: kind.kind, key: safe, params: inst.params, outDir, checkpointDir: join(work, 'ckpt', safe),
       inputs: Object.fromEntries(Object.entries(inst.deps ?? {}).map(([k, v]) => [k, artifacts[v]])),
-      progress: () => undefined, log: (m) => console.log(`  [${id}] ${m}`), recordMeta: () => undefined, signal: new AbortController().signal,
+      progress: () => undefined, log: (m) => console.log(`  [${id}] ${m}`), recordMeta: (e) => Object.assign(extra, e), signal: new AbortController().signal,
     };
     await fs.mkdir(ctx.checkpointDir, { recursive: true });
     await kind.run(ctx);
+    // Costs are measurements, so the stages record them in meta (as the engine's meta.json), not in metrics.json.
+    await fs.writeFile(join(outDir, 'meta.json'), JSON.stringify({ extra }));
     await fs.writeFile(join(outDir, 'DONE'), String(Date.now() - started));
   }
   const ms = Number(await fs.readFile(join(outDir, 'DONE'), 'utf8'));
@@ -74,7 +77,9 @@ await run(d(trainStage), model);
 const rows: string[] = [];
 const pct = (v: number | null) => (v === null ? '-' : (100 * v).toFixed(1));
 const show = async (label: string, dir: string) => {
-  const m = JSON.parse(await fs.readFile(join(dir, 'metrics.json'), 'utf8'));
+  const metrics = JSON.parse(await fs.readFile(join(dir, 'metrics.json'), 'utf8'));
+  const { extra } = JSON.parse(await fs.readFile(join(dir, 'meta.json'), 'utf8').catch(() => '{"extra":{}}'));
+  const m = { ...metrics, ...extra };
   rows.push(`| ${label} | ${pct(m.cleanAccuracy)} | ${pct(m.asr)} | ${pct(m.targetRateClean)} | ${m.overheadMsPerImage !== undefined ? m.overheadMsPerImage.toFixed(3) + ' ms/img' : m.costMs !== undefined ? (m.costMs / 1000).toFixed(1) + ' s' : ''} |`);
 };
 await show('trained (train stage)', artifacts[model].dir);
