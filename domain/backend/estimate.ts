@@ -40,15 +40,18 @@ export function activeBackend(params: Obj, env: NodeJS.ProcessEnv = process.env)
   return 'wasm';
 }
 
-/** Train and test images the data stage keeps (CIFAR-10 has 5000 / 1000 per class). */
-export function datasetSizes(params: Obj): { train: number; test: number; classes: number } {
+/**
+ * Train and test images the data stage keeps (CIFAR-10 has 5000 / 1000 per class); `valFraction`
+ * of the test images become the validation split (Fine-Pruning, Neural Cleanse), the rest `test`.
+ */
+export function datasetSizes(params: Obj): { train: number; test: number; val: number; classes: number } {
   const data = obj(params.data, 'data');
   const classes = Array.isArray(data.classes) ? data.classes.length : 10;
-  if (data.source === 'synthetic') {
-    const s = obj(data.synthetic, 'data.synthetic');
-    return { train: (s.trainPerClass as number) * classes, test: (s.testPerClass as number) * classes, classes };
-  }
-  return { train: ((data.perClassTrain as number | null) ?? 5000) * classes, test: ((data.perClassTest as number | null) ?? 1000) * classes, classes };
+  const synthetic = data.source === 'synthetic' ? obj(data.synthetic, 'data.synthetic') : null;
+  const train = (synthetic ? (synthetic.trainPerClass as number) : ((data.perClassTrain as number | null) ?? 5000)) * classes;
+  const heldOut = (synthetic ? (synthetic.testPerClass as number) : ((data.perClassTest as number | null) ?? 1000)) * classes;
+  const val = Math.round(heldOut * ((data.valFraction as number | undefined) ?? 0));
+  return { train, test: heldOut - val, val, classes };
 }
 
 export interface Speed {
@@ -104,19 +107,19 @@ export function estimateUap(params: Obj, p: { arch: string; definition: { images
   return speed && cost(speed, Math.min(p.definition.images ?? Infinity, datasetSizes(params).train) * p.definition.epochs, 0);
 }
 
-/** Fine-pruning: the validation half (clean + triggered) per fraction, then the report half. */
+/** Fine-pruning: the validation split (clean + triggered) per fraction, then the test split. */
 export function estimateFinePruning(params: Obj, p: { model: { arch: string }; fractions: number[] }): Estimate | null {
   const speed = speedOf(params, p.model.arch);
-  const half = datasetSizes(params).test / 2;
-  return speed && cost(speed, 0, 2 * half * (p.fractions.length + 1));
+  const { val, test } = datasetSizes(params);
+  return speed && cost(speed, 0, 2 * (val * p.fractions.length + test));
 }
 
 /** Neural Cleanse: a trigger reversed per class, unlearning, and one evaluation. */
 export function estimateNeuralCleanse(params: Obj, p: { model: { arch: string }; cleanImages: number | null; reverse: { epochs: number; batchesPerEpoch: number; batchSize: number }; unlearn: { epochs: number } }): Estimate | null {
   const speed = speedOf(params, p.model.arch);
   if (!speed) return null;
-  const { test, classes } = datasetSizes(params);
-  const clean = Math.min(p.cleanImages ?? test / 2, test / 2);
+  const { test, val, classes } = datasetSizes(params);
+  const clean = Math.min(p.cleanImages ?? val, val);
   return cost(speed, classes * p.reverse.epochs * p.reverse.batchesPerEpoch * p.reverse.batchSize + p.unlearn.epochs * clean, 2 * test);
 }
 

@@ -8,7 +8,7 @@ import { lookupThroughput, mergeThroughput, type ThroughputEntry } from '../../d
 const entry = (model: string, trainImgPerS: number, backend = 'wasm'): ThroughputEntry => ({ backend, model, batch: 128, date: '2026-11-26T00:00:00Z', trainImgPerS, forwardImgPerS: trainImgPerS * 5 });
 
 const params = (over: Partial<Record<string, unknown>> = {}): JsonObject =>
-  ({ compute: { backend: 'wasm' }, models: { architectures: ['resnet20'], width: { resnet20: 0.5 } }, data: { source: 'cifar10', perClassTrain: 100, perClassTest: 20, classes: null }, ...over }) as JsonObject;
+  ({ compute: { backend: 'wasm' }, models: { architectures: ['resnet20'], width: { resnet20: 0.5 } }, data: { source: 'cifar10', perClassTrain: 100, perClassTest: 20, classes: null, valFraction: 0.5 }, ...over }) as JsonObject;
 
 describe('throughput table', () => {
   it('prefers the width-specific entry, falls back to the default width, and merges by backend and model', () => {
@@ -32,10 +32,10 @@ describe('throughput table', () => {
 describe('training estimate', () => {
   it('counts epochs over the training set plus the curve and final evaluations', () => {
     const p = params();
-    expect(datasetSizes(p)).toEqual({ train: 1000, test: 200, classes: 10 });
+    expect(datasetSizes(p)).toEqual({ train: 1000, test: 100, val: 100, classes: 10 });
     const speed = speedOf(p, 'resnet20')!;
     const e = estimateTraining(p, { arch: 'resnet20', recipe: { epochs: 3 }, curveTestImages: 50 })!;
-    expect(e.seconds).toBeCloseTo((1000 * 3) / speed.trainImgPerS + (2 * (50 * 3 + 200)) / speed.forwardImgPerS, 9);
+    expect(e.seconds).toBeCloseTo((1000 * 3) / speed.trainImgPerS + (2 * (50 * 3 + 100)) / speed.forwardImgPerS, 9);
     const twice = estimateTraining(p, { arch: 'resnet20', recipe: { epochs: 6 }, curveTestImages: 50 })!;
     expect(twice.seconds).toBeGreaterThan(1.9 * e.seconds);
   });
