@@ -53,3 +53,34 @@ describe('SIMD ReLU gradient', () => {
     expect(Array.from(g).map((v) => (Number.isNaN(v) ? 'nan' : v))).toEqual([1, 'nan', 'nan', 1, 1, 1, 'nan']);
   });
 });
+
+describe('Slice by block copies matches cpu', () => {
+  const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
+    { shape: [3, 7, 6, 5], begin: [1, 1, 1, 0], size: [2, 5, 4, 5] },
+    { shape: [3, 7, 6, 5], begin: [0, 2, 0, 1], size: [3, 3, 6, 3] },
+    { shape: [3, 7, 6, 5], begin: [0, 0, 0, 0], size: [-1, 4, -1, -1] },
+    { shape: [9, 11], begin: [2, 3], size: [5, 7] },
+    { shape: [13], begin: [4], size: [6] },
+    { shape: [4, 5, 6], begin: [1, 0, 2], size: [2, 5, 3] },
+  ];
+  for (const c of cases) {
+    it(`x[${c.shape}] begin [${c.begin}] size [${c.size}] (float and int)`, async () => {
+      const rng = new Rng(`slice-${c.shape}-${c.begin}`);
+      const xs = randomArray(rng, c.shape.reduce((a, b) => a * b, 1));
+      const err = await worstError(() => {
+        const x = tf.tensor(xs, c.shape);
+        const xi = x.mul(100).cast('int32');
+        return [tf.slice(x, c.begin, c.size), tf.slice(xi, c.begin, c.size).cast('float32')];
+      });
+      expect(err).toBe(0);
+    });
+  }
+
+  it('the gradient of a zero padding (a slice of dy) matches cpu', async () => {
+    const rng = new Rng('pad-grad');
+    const xs = randomArray(rng, 2 * 5 * 7 * 4);
+    const ws = randomArray(rng, 2 * 7 * 9 * 4);
+    const err = await worstError(() => [tf.grad((t: tf.Tensor) => tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]]).mul(tf.tensor4d(ws, [2, 7, 9, 4])).sum())(tf.tensor4d(xs, [2, 5, 7, 4]))]);
+    expect(err).toBe(0);
+  });
+});

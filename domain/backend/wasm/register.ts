@@ -7,7 +7,7 @@ import { rememberOriginal } from './kernel-calls.js';
 import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv-backprop.js';
 import { maxPoolGradKernel } from './pooling.js';
 import { sumKernel } from './reductions.js';
-import { castKernel, identityKernel, tileKernel } from './data-movement.js';
+import { castKernel, identityKernel, sliceKernel, tileKernel } from './data-movement.js';
 import { BROADCAST_LEADING_KERNEL, broadcastLeadingKernel, meanFastGrad, RELU_GRAD_KERNEL, reluFastGrad, reluGradKernel, wasmFirstGradient } from './elementwise-grads.js';
 import { batchNormGradConfig, batchNormGradKernel, BN_GRAD_KERNEL } from './batch-norm-grad.js';
 
@@ -24,6 +24,7 @@ const trainingKernels: TrainingKernel[] = [
   { kernelName: 'Mean', make: (stock) => sumKernel(stock, true) },
   { kernelName: 'Identity', make: (stock) => identityKernel(stock) },
   { kernelName: 'Tile', make: () => tileKernel() },
+  { kernelName: 'Slice', make: (stock) => sliceKernel(stock) },
   { kernelName: 'Cast', make: (stock) => castKernel(stock) },
   { kernelName: BN_GRAD_KERNEL, make: () => batchNormGradKernel() },
   { kernelName: RELU_GRAD_KERNEL, make: () => reluGradKernel() },

@@ -62,6 +62,8 @@ export const op = {
   i32LtU: [0x49],
   i32GeU: [0x4f],
   select: [0x1b],
+  /** memory.copy (bulk memory): dst, src, bytes on the stack. */
+  memoryCopy: [0xfc, ...uleb(10), 0x00, 0x00],
   v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 0x00, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 0x00, ...uleb(offset)],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],

@@ -122,12 +122,39 @@ const batchNormGradFn: FunctionDef = (() => {
   };
 })();
 
-const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn]));
+/**
+ * A grid of rows x cols blocks of `blockBytes`, each copied from
+ * src + r*srcRow + c*srcCol to dst + r*dstRow + c*dstCol (slices, interleaving).
+ */
+const copyBlocksFn: FunctionDef = (() => {
+  const [src, dst, rows, cols, blockBytes, srcRow, srcCol, dstRow, dstCol, r, c, s, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  return {
+    name: 'copy_blocks', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32],
+    body: [
+      i32(0), set(r),
+      ...whileLess(r, rows, [
+        get(src), get(r), get(srcRow), op.i32Mul, op.i32Add, set(s),
+        get(dst), get(r), get(dstRow), op.i32Mul, op.i32Add, set(d),
+        i32(0), set(c),
+        ...whileLess(c, cols, [
+          get(d), get(s), get(blockBytes), op.memoryCopy,
+          get(s), get(srcCol), op.i32Add, set(s),
+          get(d), get(dstCol), op.i32Add, set(d),
+          get(c), i32(1), op.i32Add, set(c),
+        ]),
+        get(r), i32(1), op.i32Add, set(r),
+      ]),
+    ],
+  };
+})();
+
+const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn]));
 
 interface SimdExports {
   relu_grad(dy: number, x: number, out: number, nbytes: number): void;
   column_sums(src: number, rows: number, rowBytes: number, acc64: number, blockRows: number): void;
   batch_norm_grad(x: number, dy: number, dx: number, rows: number, rowBytes: number, mean: number, coef: number, acc64: number, blockRows: number): void;
+  copy_blocks(src: number, dst: number, rows: number, cols: number, blockBytes: number, srcRow: number, srcCol: number, dstRow: number, dstCol: number): void;
 }
 
 // One instance per wasm heap (in practice one per process), like the backend it extends.
@@ -215,4 +242,18 @@ export function batchNormGradInto(
   backend.disposeData(acc.info.dataId);
   backend.disposeData(coefInfo.dataId);
   return sums;
+}
+
+/** Byte strides of a 2-D grid of equal blocks, as `copyBlocks` takes them. */
+export interface BlockGrid {
+  rows: number; cols: number; blockBytes: number;
+  srcRow: number; srcCol: number; dstRow: number; dstCol: number;
+}
+
+/** Copies a grid of blocks between (or within) tensors on the heap; byte offsets are added to the tensors' addresses. */
+export function copyBlocks(backend: BackendWasm, src: TensorInfo, srcOffset: number, dst: TensorInfo, dstOffset: number, g: BlockGrid): void {
+  kernels(backend).copy_blocks(
+    heapAddress(backend, src) + srcOffset, heapAddress(backend, dst) + dstOffset,
+    g.rows, g.cols, g.blockBytes, g.srcRow, g.srcCol, g.dstRow, g.dstCol,
+  );
 }
