@@ -18,6 +18,11 @@ const cases: Case[] = [
   { n: 2, h: 11, w: 6, ci: 2, co: 3, k: [5, 3], s: 1, pad: 'same' },
   { n: 2, h: 10, w: 10, ci: 3, co: 2, k: [4, 4], s: 2, pad: 'same' },
   { n: 1, h: 6, w: 6, ci: 3, co: 3, k: [3, 3], s: 3, pad: 'valid' },
+  // Strided input gradients go by phases: a ResNet down-sampling conv (zero-padded input, 'valid'), a phase with no tap, odd sizes.
+  { n: 2, h: 10, w: 11, ci: 4, co: 8, k: [3, 3], s: 2, pad: 'valid' },
+  { n: 2, h: 9, w: 11, ci: 3, co: 2, k: [2, 2], s: 3, pad: 'same' },
+  { n: 2, h: 13, w: 12, ci: 5, co: 3, k: [5, 5], s: 2, pad: 'same' },
+  { n: 1, h: 7, w: 7, ci: 2, co: 3, k: [5, 3], s: 3, pad: 'valid' },
   // 16x16 and larger stride-1 outputs take the grid path inside the kernel.
   { n: 2, h: 16, w: 17, ci: 3, co: 4, k: [3, 3], s: 1, pad: 'same' },
   { n: 2, h: 18, w: 19, ci: 2, co: 3, k: [3, 3], s: 1, pad: 'valid' },

@@ -2,9 +2,12 @@
  * Convolution gradients for the wasm backend, expressed as forward
  * convolutions so that XNNPACK's fast Conv2D does the arithmetic:
  *
- * - input gradient: dy (zero-dilated by the stride) convolved with the
- *   spatially flipped filter whose in/out channels are swapped, padded so the
- *   result has the input's size;
+ * - input gradient: dy convolved with the spatially flipped filter whose
+ *   in/out channels are swapped, padded so the result has the input's size;
+ *   for strides above 1, one such stride-1 convolution per phase of the
+ *   input grid (the input pixels sharing a position modulo the stride see the
+ *   filter taps of one residue class), interleaved into dx; the fallback
+ *   spreads dy out with zeros, which costs stride^2 times the arithmetic;
  * - filter gradient, stride 1 on maps of 16x16 or more: shifted-view matrix
  *   products (filter-grad-grid.ts), measured faster there than the next form
  *   because only dy is packed, once;
@@ -19,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradientByGrid } from './filter-grad-grid.js';
 import { allocFloat32, callWasmKernel, disposeInfo, heapView, type TensorInfo } from './kernel-calls.js';
+import { copyBlocks } from './simd-kernels.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -87,6 +91,107 @@ function dilateSpatially(backend: BackendWasm, t: TensorInfo, sh: number, sw: nu
     }
   }
   return out.info;
+}
+
+/** One axis of one phase: input positions i0, i0 + s, ... and the filter taps rho, rho + s, ... that reach them. */
+interface PhaseAxis {
+  /** First input position of the phase. */
+  i0: number;
+  /** Input positions in the phase. */
+  count: number;
+  /** First tap and number of taps. */
+  rho: number;
+  taps: number;
+  /** Padding of dy before/after, and leading rows of the convolution's output to skip. */
+  padBefore: number;
+  padAfter: number;
+  skip: number;
+}
+
+/**
+ * Along one axis, input i = i0 + s*a is reached from output o = a + q - m by
+ * tap rho + s*m (m < taps), where rho = (i0 + pad) mod s and q = floor((i0 + pad) / s):
+ * a stride-1 correlation of dy with the taps reversed, offset by taps - 1 - q.
+ */
+function phaseAxes(inSize: number, outSize: number, k: number, s: number, pad: number): PhaseAxis[] | null {
+  const axes: PhaseAxis[] = [];
+  for (let i0 = 0; i0 < s; i0++) {
+    const count = Math.max(0, Math.ceil((inSize - i0) / s));
+    const rho = (i0 + pad) % s;
+    const taps = rho < k ? Math.ceil((k - rho) / s) : 0;
+    const q = Math.floor((i0 + pad) / s);
+    const before = taps - 1 - q;
+    const after = count + taps - 1 - outSize - before;
+    const padBefore = Math.max(0, before);
+    const padAfter = Math.max(0, after);
+    const skip = Math.max(0, -before);
+    // The convolution must produce the phase's rows after the skipped ones.
+    if (taps > 0 && count > 0 && outSize + padBefore + padAfter - taps + 1 < skip + count) return null;
+    axes.push({ i0, count, rho, taps, padBefore, padAfter, skip });
+  }
+  return axes;
+}
+
+/** The phase's taps of [kH, kW, inC, outC], reversed and transposed: [tapsY, tapsX, outC, inC]. */
+function phaseFilter(backend: BackendWasm, filter: TensorInfo, py: PhaseAxis, px: PhaseAxis, sh: number, sw: number): TensorInfo {
+  const [, kw, ci, co] = filter.shape;
+  const out = allocFloat32(backend, [py.taps, px.taps, co, ci]);
+  const src = heapView(backend, filter);
+  const dst = heapView(backend, out.info);
+  for (let a = 0; a < py.taps; a++) {
+    for (let b = 0; b < px.taps; b++) {
+      const ky = py.rho + sh * (py.taps - 1 - a);
+      const kx = px.rho + sw * (px.taps - 1 - b);
+      const s0 = (ky * kw + kx) * ci * co;
+      const d0 = (a * px.taps + b) * co * ci;
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) dst[d0 + o * ci + i] = src[s0 + i * co + o];
+      }
+    }
+  }
+  return out.info;
+}
+
+/** dx for a strided conv as one stride-1 convolution per phase, or null where a phase's geometry is not covered. */
+export function conv2dInputGradientByPhases(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: [number, number, number, number],
+  info: Conv2DInfo,
+): TensorInfo | null {
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const [n, outH, outW] = dy.shape;
+  const [, inH, inW, ci] = inputShape;
+  const rowsY = phaseAxes(inH, outH, kh, sh, info.padInfo.top);
+  const rowsX = phaseAxes(inW, outW, kw, sw, info.padInfo.left);
+  if (rowsY === null || rowsX === null) return null;
+  const dx = allocFloat32(backend, inputShape);
+  const reachesAll = rowsY.every((p) => p.taps > 0 || p.count === 0) && rowsX.every((p) => p.taps > 0 || p.count === 0);
+  if (!reachesAll) heapView(backend, dx.info).fill(0);
+  const bytes = Float32Array.BYTES_PER_ELEMENT;
+  for (const py of rowsY) {
+    for (const px of rowsX) {
+      if (py.taps === 0 || px.taps === 0 || py.count === 0 || px.count === 0) continue;
+      const w = phaseFilter(backend, filter, py, px, sh, sw);
+      const part = callWasmKernel(backend, 'Conv2D', { x: dy, filter: w }, {
+        strides: [1, 1],
+        pad: [[0, 0], [py.padBefore, py.padAfter], [px.padBefore, px.padAfter], [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+      });
+      const [, hc, wc] = part.shape;
+      for (let b = 0; b < n; b++) {
+        copyBlocks(backend, part, ((b * hc + py.skip) * wc + px.skip) * ci * bytes, dx.info, ((b * inH + py.i0) * inW + px.i0) * ci * bytes, {
+          rows: py.count, cols: px.count, blockBytes: ci * bytes,
+          srcRow: wc * ci * bytes, srcCol: ci * bytes,
+          dstRow: sh * inW * ci * bytes, dstCol: sw * ci * bytes,
+        });
+      }
+      disposeInfo(backend, w, part);
+    }
+  }
+  return dx.info;
 }
 
 /** dx for y = conv2d(x, filter): dy (dilated by the stride) convolved with the flipped, transposed filter. */
@@ -175,7 +280,9 @@ export function conv2DBackpropInputKernel(fallback: tf.KernelFunc | undefined): 
       if (fallback) return fallback({ inputs, backend, attrs });
       throw new Error(`Conv2DBackpropInput on wasm: unsupported configuration (${why})`);
     }
-    return conv2dInputGradient(backend as BackendWasm, dy, filter, a.inputShape, info);
+    const strided = info.strideHeight > 1 || info.strideWidth > 1;
+    const byPhases = strided ? conv2dInputGradientByPhases(backend as BackendWasm, dy, filter, a.inputShape, info) : null;
+    return byPhases ?? conv2dInputGradient(backend as BackendWasm, dy, filter, a.inputShape, info);
   };
 }
 
