@@ -37,13 +37,18 @@ function onDemand(factory: ExecutorFactory, settings: ExecutorSettings): Executo
   };
 }
 
+async function estimateStale(project: Project, ids: string[]) {
+  const { estimateRun } = await import('../estimate.js');
+  const { loadKind } = await import('../run-instance.js');
+  return estimateRun(project.dag, ids, project.params, (m) => loadKind(project.def.root, m));
+}
+
 async function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): Promise<number> {
   const items = [...plan(project, ids, forced).values()];
   const stale = items.filter((i) => i.state === 'stale');
   // Only when something would run: estimating imports the stage modules, which a no-op must not pay for.
-  const { estimateRun, describeEstimate } = await import('../estimate.js');
-  const { loadKind } = await import('../run-instance.js');
-  const estimate = stale.length > 0 ? await estimateRun(project.dag, stale.map((i) => i.id), project.params, (m) => loadKind(project.def.root, m)) : null;
+  const estimate = stale.length > 0 ? await estimateStale(project, stale.map((i) => i.id)) : null;
+  const { describeEstimate } = await import('../estimate.js');
   const jobs = ctx.args.jobs ?? cpus().length;
   if (ctx.args.json) {
     ctx.stdout.write(`${JSON.stringify({ dryRun: true, wouldRun: stale.map((i) => ({ id: i.id, reasons: i.reasons })), upToDate: items.length - stale.length, estimate }, null, 2)}\n`);
