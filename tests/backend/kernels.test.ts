@@ -69,6 +69,9 @@ describe('wasm MaxPoolGrad matches cpu', () => {
     { shape: [3, 7, 7, 2], k: 3, s: 2, pad: 'valid' },
     { shape: [1, 6, 5, 3], k: 3, s: 1, pad: 'same' },
     { shape: [2, 9, 9, 5], k: 3, s: 2, pad: 'same' },
+    // Windows tiling the input with channels a multiple of 4: the SIMD kernel.
+    { shape: [2, 8, 8, 4], k: 2, s: 2, pad: 'same' },
+    { shape: [3, 6, 10, 8], k: 2, s: 2, pad: 'valid' },
   ];
   for (const c of cases) {
     it(`x[${c.shape}] pool ${c.k} stride ${c.s} ${c.pad}, with ReLU ties`, async () => {

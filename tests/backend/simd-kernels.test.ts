@@ -84,3 +84,18 @@ describe('Slice by block copies matches cpu', () => {
     expect(err).toBe(0);
   });
 });
+
+describe('SIMD 2x2 MaxPool gradient', () => {
+  it('sends dy to the first maximum where positive values tie within a window', async () => {
+    const rng = new Rng('pool-ties');
+    const shape: [number, number, number, number] = [3, 6, 8, 12];
+    // Values on a coarse grid: many windows hold their maximum twice or more.
+    const xs = randomArray(rng, shape.reduce((a, b) => a * b, 1)).map((v) => Math.round(v * 2) / 2);
+    const dys = randomArray(rng, 3 * 3 * 4 * 12);
+    const err = await worstError(() => {
+      const dy = tf.tensor4d(dys, [3, 3, 4, 12]);
+      return [tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').mul(dy).sum())(tf.tensor4d(xs, shape))];
+    });
+    expect(err).toBe(0);
+  });
+});

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, heapView, type TensorInfo } from './kernel-calls.js';
+import { maxPoolGrad2x2Into, simdChannels } from './simd-kernels.js';
 
 interface PoolAttrs {
   filterSize: number | [number, number];
@@ -26,6 +27,11 @@ export function maxPoolGradKernel(): tf.KernelFunc {
     const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
     const { top, left } = info.padInfo;
     const out = allocFloat32(b, input.shape);
+    const tiles = fh === 2 && fw === 2 && sh === 2 && sw === 2 && h === 2 * oh && w === 2 * ow && top === 0 && left === 0;
+    if (tiles && simdChannels(c) && input.dtype === 'float32' && dy.dtype === 'float32') {
+      maxPoolGrad2x2Into(b, input, dy, out.info);
+      return out.info;
+    }
     const x = heapView(b, input);
     const g = heapView(b, dy);
     const dx = heapView(b, out.info);

@@ -70,6 +70,11 @@ export const op = {
   /** Lanes 2,3 of a f32x4 moved to lanes 0,1 (for promoting the high half). */
   highHalfToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
   v128And: [0xfd, ...uleb(0x4e)],
+  v128Not: [0xfd, ...uleb(0x4d)],
+  /** a & ~b */
+  v128AndNot: [0xfd, ...uleb(0x4f)],
+  /** (a & mask) | (b & ~mask) */
+  v128Bitselect: [0xfd, ...uleb(0x52)],
   f32x4Splat: [0xfd, ...uleb(0x13)],
   f32x4Gt: [0xfd, ...uleb(0x44)],
   f32x4Add: [0xfd, ...uleb(0xe4)],

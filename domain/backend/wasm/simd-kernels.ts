@@ -148,13 +148,63 @@ const copyBlocksFn: FunctionDef = (() => {
   };
 })();
 
-const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn]));
+/**
+ * MaxPool gradient for 2x2 windows at stride 2 that tile the input exactly
+ * (even sizes, no padding): each input pixel gets dy where it is its window's
+ * first maximum (taps in row-major order, replaced only when strictly greater,
+ * the cpu backend's rule), else 0. Rows are window rows over the batch (N*outH).
+ */
+const maxPoolGrad2x2Fn: FunctionDef = (() => {
+  const [x, dy, dx, rows, ow, cb, rowBytes] = [0, 1, 2, 3, 4, 5, 6];
+  const [r, xo, j, o00, q, best, g, gt, w0, w1, w2] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const at = (base: number, offset: number[][]) => [get(base), ...offset, op.i32Add];
+  const tapOffset = (t: number): number[][] => [get(o00), ...(t & 1 ? [get(cb), op.i32Add] : []), ...(t & 2 ? [get(rowBytes), op.i32Add] : [])];
+  const load = (t: number) => [...at(x, tapOffset(t)), op.v128Load()];
+  /** gt = tap > best; best = max; earlier winners lose where gt. */
+  const challenge = (t: number, winners: number[]) => [
+    ...load(t), get(best), op.f32x4Gt, set(gt),
+    ...load(t), get(best), get(gt), op.v128Bitselect, set(best),
+    ...winners.flatMap((w) => [get(w), get(gt), op.v128AndNot, set(w)]),
+  ];
+  const store = (t: number, mask: number[][]) => [...at(dx, tapOffset(t)), get(g), ...mask, op.v128And, op.v128Store()];
+  return {
+    name: 'max_pool_grad_2x2', params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, V128, V128],
+    body: [
+      i32(0), set(r),
+      ...whileLess(r, rows, [
+        i32(0), set(xo),
+        ...whileLess(xo, ow, [
+          i32(0), set(j),
+          ...whileLess(j, cb, [
+            get(r), get(rowBytes), op.i32Mul, get(r), get(rowBytes), op.i32Mul, op.i32Add,
+            get(xo), get(cb), op.i32Mul, get(xo), get(cb), op.i32Mul, op.i32Add, op.i32Add, get(j), op.i32Add, set(o00),
+            get(r), get(ow), op.i32Mul, get(xo), op.i32Add, get(cb), op.i32Mul, get(j), op.i32Add, set(q),
+            get(dy), get(q), op.i32Add, op.v128Load(), set(g),
+            ...load(0), set(best),
+            ...load(1), get(best), op.f32x4Gt, set(w1), get(w1), op.v128Not, set(w0),
+            ...load(1), get(best), get(w1), op.v128Bitselect, set(best),
+            ...challenge(2, [w0, w1]), get(gt), set(w2),
+            ...challenge(3, [w0, w1, w2]),
+            ...store(0, [get(w0)]), ...store(1, [get(w1)]), ...store(2, [get(w2)]), ...store(3, [get(gt)]),
+            get(j), i32(16), op.i32Add, set(j),
+          ]),
+          get(xo), i32(1), op.i32Add, set(xo),
+        ]),
+        get(r), i32(1), op.i32Add, set(r),
+      ]),
+    ],
+  };
+})();
+
+const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, maxPoolGrad2x2Fn]));
 
 interface SimdExports {
   relu_grad(dy: number, x: number, out: number, nbytes: number): void;
   column_sums(src: number, rows: number, rowBytes: number, acc64: number, blockRows: number): void;
   batch_norm_grad(x: number, dy: number, dx: number, rows: number, rowBytes: number, mean: number, coef: number, acc64: number, blockRows: number): void;
   copy_blocks(src: number, dst: number, rows: number, cols: number, blockBytes: number, srcRow: number, srcCol: number, dstRow: number, dstCol: number): void;
+  max_pool_grad_2x2(x: number, dy: number, dx: number, rows: number, ow: number, channelBytes: number, rowBytes: number): void;
 }
 
 // One instance per wasm heap (in practice one per process), like the backend it extends.
@@ -256,4 +306,15 @@ export function copyBlocks(backend: BackendWasm, src: TensorInfo, srcOffset: num
     heapAddress(backend, src) + srcOffset, heapAddress(backend, dst) + dstOffset,
     g.rows, g.cols, g.blockBytes, g.srcRow, g.srcCol, g.dstRow, g.dstCol,
   );
+}
+
+/**
+ * MaxPool gradient of 2x2 windows at stride 2 over an input of even height and
+ * width (windows tile it exactly), channels a multiple of 4; writes every element of dx.
+ */
+export function maxPoolGrad2x2Into(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void {
+  const [n, h, w, c] = x.shape;
+  if (h % 2 !== 0 || w % 2 !== 0 || !simdChannels(c)) throw new Error(`maxPoolGrad2x2Into: input [${x.shape}] needs even height and width and channels a multiple of 4`);
+  const bytes = Float32Array.BYTES_PER_ELEMENT;
+  kernels(backend).max_pool_grad_2x2(heapAddress(backend, x), heapAddress(backend, dy), heapAddress(backend, dx), n * (h / 2), w / 2, c * bytes, w * c * bytes);
 }
