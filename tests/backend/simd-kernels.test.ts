@@ -99,3 +99,23 @@ describe('SIMD 2x2 MaxPool gradient', () => {
     expect(err).toBe(0);
   });
 });
+
+describe('one-pass Square gradient', () => {
+  for (const shape of [[4, 6, 8], [3, 5, 7]] as number[][]) {
+    it(`matches cpu on [${shape}] (alone and inside the variance of moments)`, async () => {
+      const rng = new Rng(`square-${shape}`);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const xs = randomArray(rng, size, 2);
+      const ws = randomArray(rng, size);
+      const err = await worstError(() => {
+        const x = tf.tensor(xs, shape);
+        const w = tf.tensor(ws, shape);
+        return [
+          tf.grad((t: tf.Tensor) => tf.square(t).mul(w).sum())(x),
+          tf.grad((t: tf.Tensor) => tf.moments(t, [0, 1]).variance.mul(tf.tensor1d(ws.slice(0, shape[2]))).sum())(x),
+        ];
+      });
+      expect(err).toBeLessThan(1e-5);
+    });
+  }
+});

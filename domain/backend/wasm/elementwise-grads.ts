@@ -1,6 +1,7 @@
 /**
  * One-pass gradients for ops that tfjs-core differentiates with several
- * full-size elementwise ops: ReLU (dy * step(x): two passes and a temporary)
+ * full-size elementwise ops: ReLU (dy * step(x): two passes and a temporary),
+ * Square (dy * (x * 2): two; batch-norm statistics square every activation)
  * and Mean over leading axes (ones(x) * dy / n: three). Used on wasm only;
  * every other backend, and every shape not covered, keeps the stock gradient.
  */
@@ -8,9 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, heapView, type TensorInfo } from './kernel-calls.js';
 import { leadingAxesCount } from './reductions.js';
-import { reluGradInto } from './simd-kernels.js';
+import { reluGradInto, scaledProductInto } from './simd-kernels.js';
 
 export const RELU_GRAD_KERNEL = 'TriggerLabReluGrad';
+export const SQUARE_GRAD_KERNEL = 'TriggerLabSquareGrad';
 export const BROADCAST_LEADING_KERNEL = 'TriggerLabBroadcastLeading';
 
 /** dx = dy where x > 0, 0 where x <= 0, NaN where x is NaN or infinite (a diverged run; the stock gradient passes dy at +Infinity). */
@@ -20,6 +22,17 @@ export function reluGradKernel(): tf.KernelFunc {
     const b = backend as BackendWasm;
     const out = allocFloat32(b, x.shape);
     reluGradInto(b, dy, x, out.info, x.shape.reduce((p, d) => p * d, 1));
+    return out.info;
+  };
+}
+
+/** dx = dy * x * 2. */
+export function squareGradKernel(): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+    const b = backend as BackendWasm;
+    const out = allocFloat32(b, x.shape);
+    scaledProductInto(b, dy, x, out.info, x.shape.reduce((p, d) => p * d, 1), 2);
     return out.info;
   };
 }
@@ -62,6 +75,12 @@ export const reluFastGrad: FastGrad = (dy, saved) => {
   const [x] = saved;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
   return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, x }, {}) as tf.Tensor };
+};
+
+export const squareFastGrad: FastGrad = (dy, saved) => {
+  const [x] = saved;
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
+  return { x: () => tf.engine().runKernel(SQUARE_GRAD_KERNEL, { dy, x }, {}) as tf.Tensor };
 };
 
 export const meanFastGrad: FastGrad = (dy, saved, attrs) => {

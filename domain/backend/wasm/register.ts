@@ -8,7 +8,7 @@ import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv-ba
 import { maxPoolGradKernel } from './pooling.js';
 import { sumKernel } from './reductions.js';
 import { castKernel, identityKernel, sliceKernel, tileKernel } from './data-movement.js';
-import { BROADCAST_LEADING_KERNEL, broadcastLeadingKernel, meanFastGrad, RELU_GRAD_KERNEL, reluFastGrad, reluGradKernel, wasmFirstGradient } from './elementwise-grads.js';
+import { BROADCAST_LEADING_KERNEL, broadcastLeadingKernel, meanFastGrad, RELU_GRAD_KERNEL, reluFastGrad, reluGradKernel, SQUARE_GRAD_KERNEL, squareFastGrad, squareGradKernel, wasmFirstGradient } from './elementwise-grads.js';
 import { batchNormGradConfig, batchNormGradKernel, BN_GRAD_KERNEL } from './batch-norm-grad.js';
 
 interface TrainingKernel {
@@ -28,6 +28,7 @@ const trainingKernels: TrainingKernel[] = [
   { kernelName: 'Cast', make: (stock) => castKernel(stock) },
   { kernelName: BN_GRAD_KERNEL, make: () => batchNormGradKernel() },
   { kernelName: RELU_GRAD_KERNEL, make: () => reluGradKernel() },
+  { kernelName: SQUARE_GRAD_KERNEL, make: () => squareGradKernel() },
   { kernelName: BROADCAST_LEADING_KERNEL, make: () => broadcastLeadingKernel() },
 ];
 
@@ -69,4 +70,5 @@ function installGradients(): void {
   tf.registerGradient(batchNormGradConfig(stockGradient('FusedBatchNorm')));
   tf.registerGradient(wasmFirstGradient(stockGradient('Relu'), reluFastGrad));
   tf.registerGradient(wasmFirstGradient(stockGradient('Mean'), meanFastGrad));
+  tf.registerGradient(wasmFirstGradient(stockGradient('Square'), squareFastGrad));
 }

@@ -49,6 +49,24 @@ const reluGradFn: FunctionDef = (() => {
   };
 })();
 
+/** out = a * b * factor over n bytes (a multiple of 16): the gradient of a square (factor 2) in one pass. */
+const scaledProductFn: FunctionDef = (() => {
+  const [a, b, out, nbytes, factor, i, f] = [0, 1, 2, 3, 4, 5, 6];
+  return {
+    name: 'scaled_product', params: [I32, I32, I32, I32, F32], locals: [I32, V128],
+    body: [
+      get(factor), op.f32x4Splat, set(f),
+      i32(0), set(i),
+      ...whileLess(i, nbytes, [
+        get(out), get(i), op.i32Add,
+        get(a), get(i), op.i32Add, op.v128Load(), get(b), get(i), op.i32Add, op.v128Load(), op.f32x4Mul, get(f), op.f32x4Mul,
+        op.v128Store(),
+        get(i), i32(16), op.i32Add, set(i),
+      ]),
+    ],
+  };
+})();
+
 /** Sets local rEnd = min(r0 + blockRows, rows). */
 function blockEnd(r0: number, blockRows: number, rows: number, rEnd: number): number[][] {
   return [get(r0), get(blockRows), op.i32Add, op.tee(rEnd), get(rows), get(rEnd), get(rows), op.i32LtU, op.select, set(rEnd)];
@@ -197,13 +215,14 @@ const maxPoolGrad2x2Fn: FunctionDef = (() => {
   };
 })();
 
-const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, maxPoolGrad2x2Fn]));
+const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, maxPoolGrad2x2Fn, scaledProductFn]));
 
 interface SimdExports {
   relu_grad(dy: number, x: number, out: number, nbytes: number): void;
   column_sums(src: number, rows: number, rowBytes: number, acc64: number, blockRows: number): void;
   batch_norm_grad(x: number, dy: number, dx: number, rows: number, rowBytes: number, mean: number, coef: number, acc64: number, blockRows: number): void;
   copy_blocks(src: number, dst: number, rows: number, cols: number, blockBytes: number, srcRow: number, srcCol: number, dstRow: number, dstCol: number): void;
+  scaled_product(a: number, b: number, out: number, nbytes: number, factor: number): void;
   max_pool_grad_2x2(x: number, dy: number, dx: number, rows: number, ow: number, channelBytes: number, rowBytes: number): void;
 }
 
@@ -270,6 +289,16 @@ export function reluGradInto(backend: BackendWasm, dy: TensorInfo, x: TensorInfo
   const f32 = (info: TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
   const [g, xs, d] = [f32(dy), f32(x), f32(out)];
   for (let i = vectorized; i < size; i++) d[i] = g[i] * +(xs[i] > 0) + (xs[i] - xs[i]);
+}
+
+/** out = a * b * factor for equal-sized float32 tensors. */
+export function scaledProductInto(backend: BackendWasm, a: TensorInfo, b: TensorInfo, out: TensorInfo, size: number, factor: number): void {
+  const vectorized = size - (size % 4);
+  kernels(backend).scaled_product(heapAddress(backend, a), heapAddress(backend, b), heapAddress(backend, out), vectorized * 4, factor);
+  if (vectorized === size) return;
+  const f32 = (info: TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+  const [av, bv, d] = [f32(a), f32(b), f32(out)];
+  for (let i = vectorized; i < size; i++) d[i] = av[i] * bv[i] * factor;
 }
 
 /**
