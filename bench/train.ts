@@ -31,6 +31,7 @@ interface ModelPlan { arch: string; reps: number }
 const DEFAULT_PLAN: ModelPlan[] = [
   { arch: 'small-cnn', reps: 5 },
   { arch: 'resnet20', reps: 4 },
+  { arch: 'vgg-narrow', reps: 4 },
   { arch: 'resnet18', reps: 2 },
   { arch: 'vgg19-bn', reps: 2 },
 ];
