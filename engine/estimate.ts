@@ -1,9 +1,9 @@
 /**
- * The dry run's time estimate: sums each would-run instance's `estimateSeconds` (an optional hook
- * of its stage kind). Kinds are imported only here, so an ordinary no-op run still loads none.
+ * The dry run's time estimate: sums the pipeline's cost model (`Estimator`) over the instances
+ * that would run. Loaded only by a dry run with something to do.
  */
 import type { Dag } from './graph.js';
-import type { JsonObject, StageInstance, StageKind } from './stage.js';
+import type { Estimator, JsonObject, StageInstance } from './stage.js';
 
 export interface KindEstimate {
   kind: string;
@@ -19,22 +19,21 @@ export interface DryRunEstimate {
   byKind: KindEstimate[];
 }
 
-export async function estimateRun(dag: Dag, ids: string[], params: JsonObject, loadKind: (module: string) => Promise<StageKind>): Promise<DryRunEstimate> {
+export function estimateRun(dag: Dag, ids: string[], params: JsonObject, estimator: Estimator): DryRunEstimate {
   const byKind = new Map<string, KindEstimate>();
   for (const id of ids) {
     const node = dag.nodes.get(id);
     if (!node) throw new Error(`estimate: unknown instance ${id}`);
-    const kind = await loadKind(node.module);
     const entry = byKind.get(node.kind) ?? { kind: node.kind, instances: 0, missing: 0, seconds: 0, bases: [] };
     byKind.set(node.kind, entry);
     entry.instances++;
     const instance: StageInstance = { id: node.id, params: node.params, deps: node.deps, aliases: node.aliases, description: node.description };
-    const e = kind.estimateSeconds?.(params, instance) ?? null;
+    const e = estimator(node.kind, params, instance);
     if (e === null) {
       entry.missing++;
       continue;
     }
-    if (!(Number.isFinite(e.seconds) && e.seconds >= 0)) throw new Error(`${node.module}: estimateSeconds for ${id} returned ${e.seconds}; expected a finite number >= 0`);
+    if (!(Number.isFinite(e.seconds) && e.seconds >= 0)) throw new Error(`estimator: ${id} got ${e.seconds}; expected a finite number >= 0`);
     entry.seconds += e.seconds;
     if (!entry.bases.includes(e.basis)) entry.bases.push(e.basis);
   }
@@ -47,7 +46,7 @@ const hours = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` :
 /** Lines for the dry run's output: the total, the ideal wall time with `jobs` workers, and each kind's share. */
 export function describeEstimate(e: DryRunEstimate, jobs: number): string[] {
   const lines = [
-    `estimate (rough, from the stage kinds' estimateSeconds): ${hours(e.totalSeconds)} of compute in all; at best ${hours(e.totalSeconds / Math.max(1, jobs))} wall with -j ${jobs} (ignores waits on dependencies)`,
+    `estimate (rough, from the pipeline's cost model): ${hours(e.totalSeconds)} of compute in all; at best ${hours(e.totalSeconds / Math.max(1, jobs))} wall with -j ${jobs} (ignores waits on dependencies)`,
   ];
   for (const k of e.byKind) {
     const missing = k.missing > 0 ? `, ${k.missing} without an estimate` : '';

@@ -26,6 +26,8 @@ export interface PipelineDefinition {
   stageModules: string[];
   /** Optional module exporting `setup(params): Promise<JsonObject>`, run once per worker. */
   environmentModule?: string;
+  /** Optional module exporting `estimateSeconds: Estimator` (see stage.ts), for `repro --dry-run`'s time estimate. */
+  estimatorModule?: string;
   /** Extra CLI commands (e.g. report builders) beside the built-in ones. */
   commands?: Command[];
 }

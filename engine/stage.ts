@@ -84,12 +84,15 @@ export interface StageKind<P = Json> {
   /** Expand this kind's instances from the effective params (already validated). */
   instances(params: JsonObject): StageInstance<P>[];
   run(ctx: StageContext<P>): Promise<void>;
-  /**
-   * Optional: a rough estimate of one instance's run time in seconds (null = no estimate), for
-   * `repro --dry-run`'s total. `params` are the effective params the instance was expanded from.
-   */
-  estimateSeconds?(params: JsonObject, instance: StageInstance<P>): TimeEstimate | null;
 }
+
+/**
+ * A pipeline's optional cost model for `repro --dry-run` (PipelineDefinition.estimatorModule
+ * exports one as `estimateSeconds`). It lives outside the stage modules on purpose: a stage's
+ * cache key covers the source of every module it imports, and a better estimate must never
+ * make results stale.
+ */
+export type Estimator = (kind: string, params: JsonObject, instance: StageInstance) => TimeEstimate | null;
 
 export interface TimeEstimate {
   seconds: number;

@@ -17,7 +17,6 @@ import { loadDataset } from '../domain/data/format.js';
 import { loadWeightsInto, saveModel } from '../domain/models/io.js';
 import { buildAutoencoder, reconstructionError, trainAutoencoder, type AutoencoderTraining } from '../domain/defenses/autoencoder.js';
 import { subsetOf } from '../domain/defenses/score.js';
-import { estimateAutoencoder } from '../domain/backend/estimate.js';
 
 export interface AutoencoderParams extends JsonObject {
   filters: number[];
@@ -115,5 +114,5 @@ async function run(ctx: StageContext<AutoencoderParams>): Promise<void> {
   }
 }
 
-const autoencoderStage: StageKind<AutoencoderParams> = { kind: 'autoencoder', instances, run, estimateSeconds: (params, inst) => estimateAutoencoder(params, inst.params) };
+const autoencoderStage: StageKind<AutoencoderParams> = { kind: 'autoencoder', instances, run };
 export default autoencoderStage;

@@ -15,7 +15,6 @@ import { gateLayers } from '../domain/models/metadata.js';
 import { factKey, CDRP_PAIRS, type Facts } from '../domain/report/facts.js';
 import { trainedIds } from './availability.js';
 import { dataId, trainId, type Variant } from './ids.js';
-import { estimateCdrp } from '../domain/backend/estimate.js';
 
 export interface CdrpStageParams extends JsonObject {
   arch: string;
@@ -51,7 +50,6 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
 const kind: StageKind<CdrpStageParams> = {
   kind: 'cdrp',
   instances: (params: JsonObject) => instancesGiven(params, trainedIds(params)),
-  estimateSeconds: (params, inst) => estimateCdrp(params, inst.params),
   async run(ctx: StageContext<CdrpStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);

@@ -25,7 +25,6 @@ import { parseTransformDefense, transformDefense, transformDefenseId, transformO
 import { autoencoderTransform } from '../domain/defenses/autoencoder.js';
 import { batchOf } from '../domain/defenses/score.js';
 import { BENIGN, checkFilter, matchesFilter, type ModelFilter, type TrainedModelRef } from '../domain/defenses/grid.js';
-import { estimateEvaluation } from '../domain/backend/estimate.js';
 
 // ---------- params shared by the defense stages ----------
 
@@ -201,5 +200,5 @@ async function run(ctx: StageContext<EvaluateParams>): Promise<void> {
   }
 }
 
-const evaluateStage: StageKind<EvaluateParams> = { kind: 'evaluate', instances, run, estimateSeconds: (params, inst) => estimateEvaluation(params, inst.params) };
+const evaluateStage: StageKind<EvaluateParams> = { kind: 'evaluate', instances, run };
 export default evaluateStage;

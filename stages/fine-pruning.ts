@@ -18,7 +18,6 @@ import { applyWithHooks } from '../domain/models/graph.js';
 import { stamp } from '../domain/attacks/trigger.js';
 import { finePrune, prunableNetwork } from '../domain/defenses/fine-pruning.js';
 import type { TrainedModelRef } from '../domain/defenses/grid.js';
-import { estimateFinePruning } from '../domain/backend/estimate.js';
 
 export interface FinePruningParams extends JsonObject {
   model: TrainedModelRef & JsonObject;
@@ -100,5 +99,5 @@ async function run(ctx: StageContext<FinePruningParams>): Promise<void> {
   }
 }
 
-const finePruningStage: StageKind<FinePruningParams> = { kind: 'fine-pruning', instances, run, estimateSeconds: (params, inst) => estimateFinePruning(params, inst.params) };
+const finePruningStage: StageKind<FinePruningParams> = { kind: 'fine-pruning', instances, run };
 export default finePruningStage;

@@ -24,7 +24,6 @@ import { poisonedBatches } from '../domain/attacks/batches.js';
 import { adversarialBatches } from '../domain/attacks/adversarial.js';
 import { pgdOnImages, lossOn } from '../domain/attacks/pgd.js';
 import { pgdOptionsFrom, type ConsistentAttackDefinition } from '../domain/attacks/config.js';
-import { estimateLcPoison } from '../domain/backend/estimate.js';
 
 export interface LcPoisonParams extends JsonObject {
   arch: string;
@@ -153,5 +152,5 @@ async function run(ctx: StageContext<LcPoisonParams>): Promise<void> {
   surrogate.dispose();
 }
 
-const lcPoisonStage: StageKind<LcPoisonParams> = { kind: 'lc-poison', instances, run, estimateSeconds: (params, inst) => estimateLcPoison(params, inst.params) };
+const lcPoisonStage: StageKind<LcPoisonParams> = { kind: 'lc-poison', instances, run };
 export default lcPoisonStage;

@@ -20,7 +20,6 @@ import { madOutliers, reverseTrigger, unlearn, type AnomalyOptions, type Reverse
 import { subsetOf } from '../domain/defenses/score.js';
 import { loadClassCheckpoint, saveClassCheckpoint, writeReversedTriggers } from '../domain/defenses/trigger-files.js';
 import type { TrainedModelRef } from '../domain/defenses/grid.js';
-import { estimateNeuralCleanse } from '../domain/backend/estimate.js';
 
 export interface NeuralCleanseParams extends JsonObject {
   model: TrainedModelRef & JsonObject;
@@ -152,5 +151,5 @@ async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {
   }
 }
 
-const neuralCleanseStage: StageKind<NeuralCleanseParams> = { kind: 'neural-cleanse', instances, run, estimateSeconds: (params, inst) => estimateNeuralCleanse(params, inst.params) };
+const neuralCleanseStage: StageKind<NeuralCleanseParams> = { kind: 'neural-cleanse', instances, run };
 export default neuralCleanseStage;

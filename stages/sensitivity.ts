@@ -12,7 +12,6 @@ import { triggerSensitivity, ringMaximum } from '../domain/analyses/sensitivity.
 import { factKey, type Facts } from '../domain/report/facts.js';
 import { trainedIds } from './availability.js';
 import { dataId, trainId, modelPath } from './ids.js';
-import { estimateSensitivity } from '../domain/backend/estimate.js';
 
 export interface SensitivityStageParams extends JsonObject {
   arch: string;
@@ -47,7 +46,6 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
 const kind: StageKind<SensitivityStageParams> = {
   kind: 'sensitivity',
   instances: (params: JsonObject) => instancesGiven(params, trainedIds(params)),
-  estimateSeconds: (params, inst) => estimateSensitivity(params, inst.params),
   async run(ctx: StageContext<SensitivityStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);

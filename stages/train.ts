@@ -27,7 +27,6 @@ import type { Trigger } from '../domain/attacks/trigger.js';
 import { saveTrigger } from '../domain/attacks/trigger-io.js';
 import { composeTransforms, type TransformSpec } from '../domain/transforms/compose.js';
 import { evaluateModel, type Evaluation } from '../domain/metrics/evaluate.js';
-import { estimateTraining } from '../domain/backend/estimate.js';
 
 // ---------- params ----------
 
@@ -373,5 +372,5 @@ async function run(ctx: StageContext<TrainStageParams>): Promise<void> {
   model.dispose();
 }
 
-const trainStage: StageKind<TrainStageParams> = { kind: 'train', instances, run, estimateSeconds: (params, inst) => estimateTraining(params, inst.params) };
+const trainStage: StageKind<TrainStageParams> = { kind: 'train', instances, run };
 export default trainStage;

@@ -14,7 +14,6 @@ import { loadDataset } from '../domain/data/format.js';
 import { loadModel } from '../domain/models/io.js';
 import { universalPerturbation } from '../domain/attacks/uap.js';
 import type { UapAttackDefinition } from '../domain/attacks/config.js';
-import { estimateUap } from '../domain/backend/estimate.js';
 
 export interface UapStageParams extends JsonObject {
   arch: string;
@@ -86,5 +85,5 @@ async function run(ctx: StageContext<UapStageParams>): Promise<void> {
   model.dispose();
 }
 
-const uapStage: StageKind<UapStageParams> = { kind: 'uap', instances, run, estimateSeconds: (params, inst) => estimateUap(params, inst.params) };
+const uapStage: StageKind<UapStageParams> = { kind: 'uap', instances, run };
 export default uapStage;

@@ -3,7 +3,8 @@ import { withAncestors, resolveTargets } from '../graph.js';
 import { writeLock } from '../lockfile.js';
 import { describeReason } from '../fingerprint.js';
 import { plan } from '../plan.js';
-import { loadProject, type Project } from '../project.js';
+import { loadProject, resolvePath, type Project } from '../project.js';
+import type { Estimator } from '../stage.js';
 import { createReporter } from '../reporter.js';
 import { acquireRunLock } from '../runlock.js';
 import { execute, type InstanceResult } from '../scheduler.js';
@@ -38,15 +39,19 @@ function onDemand(factory: ExecutorFactory, settings: ExecutorSettings): Executo
 }
 
 async function estimateStale(project: Project, ids: string[]) {
+  const module = project.def.estimatorModule;
+  if (!module) return null;
   const { estimateRun } = await import('../estimate.js');
-  const { loadKind } = await import('../run-instance.js');
-  return estimateRun(project.dag, ids, project.params, (m) => loadKind(project.def.root, m));
+  const { pathToFileURL } = await import('node:url');
+  const loaded = (await import(pathToFileURL(resolvePath(project.def, module)).href)) as { estimateSeconds?: Estimator };
+  if (typeof loaded.estimateSeconds !== 'function') throw new Error(`${module} must export a function estimateSeconds(kind, params, instance)`);
+  return estimateRun(project.dag, ids, project.params, loaded.estimateSeconds);
 }
 
 async function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): Promise<number> {
   const items = [...plan(project, ids, forced).values()];
   const stale = items.filter((i) => i.state === 'stale');
-  // Only when something would run: estimating imports the stage modules, which a no-op must not pay for.
+  // Only when something would run: the cost model imports domain code that a no-op must not pay for.
   const estimate = stale.length > 0 ? await estimateStale(project, stale.map((i) => i.id)) : null;
   const { describeEstimate } = await import('../estimate.js');
   const jobs = ctx.args.jobs ?? cpus().length;

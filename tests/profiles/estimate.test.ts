@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonObject, StageKind } from '../../engine/stage.js';
+import type { Estimator, JsonObject } from '../../engine/stage.js';
 import { buildDag } from '../../engine/graph.js';
 import { describeEstimate, estimateRun } from '../../engine/estimate.js';
 import { activeBackend, datasetSizes, estimateTraining, speedOf } from '../../domain/backend/estimate.js';
@@ -47,11 +47,11 @@ describe('dry-run estimate', () => {
     { kind: 'table', module: 'table.ts', instances: [{ id: 't', params: {}, deps: { a: 'a' } }] },
   ];
   const dag = buildDag(kinds);
-  const fake = (withEstimate: boolean, value?: number): StageKind =>
-    ({ kind: 'x', instances: () => [], run: async () => undefined, ...(withEstimate ? { estimateSeconds: (_p: JsonObject, i: { params: unknown }) => ({ seconds: value ?? (i.params as { s: number }).s, basis: 'test figures' }) } : {}) }) as StageKind;
+  const estimator = (value?: number): Estimator => (kind, _params, instance) =>
+    kind === 'train' ? { seconds: value ?? (instance.params as { s: number }).s, basis: 'test figures' } : null;
 
-  it('sums the kinds that estimate and counts the instances that do not', async () => {
-    const e = await estimateRun(dag, ['a', 'b', 't'], {}, async (m) => fake(m === 'train.ts'));
+  it('sums the kinds that estimate and counts the instances that do not', () => {
+    const e = estimateRun(dag, ['a', 'b', 't'], {}, estimator());
     expect(e.totalSeconds).toBe(15);
     expect(e.byKind).toEqual([
       { kind: 'train', instances: 2, missing: 0, seconds: 15, bases: ['test figures'] },
@@ -60,7 +60,7 @@ describe('dry-run estimate', () => {
     expect(describeEstimate(e, 2)[0]).toMatch(/: 15 s of compute in all; at best 8 s wall with -j 2/);
   });
 
-  it('rejects a negative or non-finite estimate', async () => {
-    await expect(estimateRun(dag, ['a'], {}, async () => fake(true, -1))).rejects.toThrow(/estimateSeconds for a returned -1/);
+  it('rejects a negative or non-finite estimate', () => {
+    expect(() => estimateRun(dag, ['a'], {}, estimator(-1))).toThrow(/estimator: a got -1/);
   });
 });
