@@ -1,8 +1,10 @@
 /**
- * Elementwise and per-channel kernels in WebAssembly SIMD, run directly on the
- * tfjs wasm heap (the module imports the backend's own memory, so no copies).
- * The same loops in JavaScript ran at 3-9 ns per element, slower than the
- * convolutions they serve; here they run near memory speed.
+ * Elementwise, per-channel, pooling-gradient and block-copy kernels in
+ * WebAssembly SIMD, run directly on the tfjs wasm heap (the module imports the
+ * backend's own memory, so no copies). The same loops in JavaScript ran at
+ * 3-9 ns per element, slower than the convolutions they serve; here they run
+ * near memory speed (ResNet-20 step, batch 128: batch-norm gradient 205 -> 34 ms,
+ * Mean 148 -> 32 ms, Sum 90 -> 8 ms, ReLU gradient 95 -> 30 ms, profiled on a shared machine).
  *
  * Per-channel sums (channels last, C a multiple of 4) go through blocks of
  * rows: a block's partial sums stay in float32 registers, then are added into
