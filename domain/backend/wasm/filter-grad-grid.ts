@@ -11,7 +11,6 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, callWasmKernel, disposeInfo, heapView, releaseView, viewInto, type TensorInfo } from './kernel-calls.js';
-import { copyBlocks } from './simd-kernels.js';
 
 export interface GridGeometry {
   kh: number; kw: number; top: number; left: number; bottom: number; right: number;
@@ -36,7 +35,35 @@ export function filterGradientByGrid(backend: BackendWasm, x: TensorInfo, dy: Te
   const xg = allocFloat32(backend, [ci * p + margin]);
   const gg = allocFloat32(backend, [p, co]);
   const dw = allocFloat32(backend, [g.kh, g.kw, ci, co]);
-  packGrid(backend, x, dy, xg.info, gg.info, g, imagesPerChunk);
+  {
+    const src = heapView(backend, x);
+    const dst = heapView(backend, xg.info);
+    dst.fill(0);
+    for (let b = 0; b < n; b++) {
+      const chunk = Math.floor(b / imagesPerChunk);
+      const chunkStart = chunk * imagesPerChunk;
+      const pc = (Math.min(n, chunkStart + imagesPerChunk) - chunkStart) * plane;
+      const chunkBase = chunkStart * plane * ci;
+      for (let y = 0; y < h; y++) {
+        const s0 = (b * h + y) * w * ci;
+        const d0 = chunkBase + (b - chunkStart) * plane + (y + g.top) * wp + g.left;
+        for (let c = 0; c < ci; c++) {
+          const d = d0 + c * pc;
+          for (let xx = 0, s = s0 + c; xx < w; xx++, s += ci) dst[d + xx] = src[s];
+        }
+      }
+    }
+    const dys = heapView(backend, dy);
+    const gd = heapView(backend, gg.info);
+    gd.fill(0);
+    const rowLen = ow * co;
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < oh; y++) {
+        const s = (b * oh + y) * rowLen;
+        gd.set(dys.subarray(s, s + rowLen), (b * plane + y * wp) * co);
+      }
+    }
+  }
   const acc = new Float64Array(g.kh * g.kw * ci * co);
   for (let chunkStart = 0; chunkStart < n; chunkStart += imagesPerChunk) {
     const pc = (Math.min(n, chunkStart + imagesPerChunk) - chunkStart) * plane;
@@ -57,36 +84,4 @@ export function filterGradientByGrid(backend: BackendWasm, x: TensorInfo, dy: Te
   heapView(backend, dw.info).set(acc);
   disposeInfo(backend, xg.info, gg.info);
   return dw.info;
-}
-
-/**
- * X: x channel-major on the zero-padded grid, chunk by chunk ([chunk][C][images][Hp][Wp]);
- * G: dy on the same grid, [N*Hp*Wp, C_out]. A strided scalar loop here took a
- * third of the kernel's time; an XNNPACK transpose plus row copies do not.
- */
-function packGrid(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, xg: TensorInfo, gg: TensorInfo, g: GridGeometry, imagesPerChunk: number): void {
-  const [n, h, w, ci] = x.shape;
-  const [, oh, ow, co] = dy.shape;
-  const wp = w + g.left + g.right;
-  const plane = (h + g.top + g.bottom) * wp;
-  const bytes = Float32Array.BYTES_PER_ELEMENT;
-  heapView(backend, xg).fill(0);
-  heapView(backend, gg).fill(0);
-  const xt = callWasmKernel(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
-  for (let chunkStart = 0; chunkStart < n; chunkStart += imagesPerChunk) {
-    const images = Math.min(n, chunkStart + imagesPerChunk) - chunkStart;
-    const chunkBase = chunkStart * plane * ci;
-    for (let c = 0; c < ci; c++) {
-      for (let b = 0; b < images; b++) {
-        const src = ((c * n + chunkStart + b) * h) * w;
-        const dst = chunkBase + c * images * plane + b * plane + g.top * wp + g.left;
-        copyBlocks(backend, xt, src * bytes, xg, dst * bytes, { rows: h, cols: 1, blockBytes: w * bytes, srcRow: w * bytes, srcCol: 0, dstRow: wp * bytes, dstCol: 0 });
-      }
-    }
-  }
-  disposeInfo(backend, xt);
-  const rowBytes = ow * co * bytes;
-  for (let b = 0; b < n; b++) {
-    copyBlocks(backend, dy, b * oh * rowBytes, gg, b * plane * co * bytes, { rows: oh, cols: 1, blockBytes: rowBytes, srcRow: rowBytes, srcCol: 0, dstRow: wp * co * bytes, dstCol: 0 });
-  }
 }
