@@ -60,7 +60,7 @@ export interface EvalMetrics {
   clean: number;
   asr?: number;
   targetRateClean?: number;
-  /** Seconds the defense added: its optimisation (costMs), or its per-image overhead times the test images. */
+  /** Seconds the defense added; never in metrics.json (a run measurement): the table stage fills it from meta.json. */
   defenseSeconds?: number;
 }
 
@@ -77,17 +77,10 @@ export async function readEvalMetrics(evalDir: string): Promise<EvalMetrics> {
   const m = JSON.parse(await fs.readFile(path, 'utf8')) as Record<string, unknown>;
   const clean = asPercent(m.cleanAccuracy ?? m.clean, 'cleanAccuracy', path);
   if (clean === undefined) throw new Error(`${path}: no cleanAccuracy`);
-  // Model-based defenses record their optimisation time (costMs); transforms their per-image overhead.
-  const counts = m.counts as { total?: number } | undefined;
-  const seconds =
-    typeof m.costMs === 'number' ? m.costMs / 1000
-    : typeof m.overheadMsPerImage === 'number' && typeof counts?.total === 'number' ? (m.overheadMsPerImage * counts.total) / 1000
-    : undefined;
   return {
     clean,
     asr: asPercent(m.asr, 'asr', path),
     targetRateClean: asPercent(m.targetRateClean, 'targetRateClean', path),
-    defenseSeconds: typeof seconds === 'number' ? seconds : undefined,
   };
 }
 
