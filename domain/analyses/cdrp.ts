@@ -9,13 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Runs a model with functions applied to named layers' outputs (the models area's applyWithHooks). */
-export type HookRunner = (
-  model: tf.LayersModel,
-  x: tf.Tensor,
-  hooks: Record<string, (t: tf.Tensor) => tf.Tensor>,
-  options?: { training?: boolean },
-) => tf.Tensor;
+import type { HookRunner } from '../models/graph.js';
+
+export type { HookRunner };
 
 export interface CdrpOptions {
   /** Weight of the L1 penalty: per image, the sum over layers of the layer's mean absolute gate. */

@@ -24,13 +24,9 @@ export interface PrunableNetwork {
   logitsWithMask(x: tf.Tensor4D, keep: tf.Tensor1D): tf.Tensor2D;
 }
 
-/** Runs a model with functions applied to named layers' outputs (the models area's applyWithHooks). */
-export type HookRunner = (
-  model: tf.LayersModel,
-  x: tf.Tensor,
-  hooks: Record<string, (t: tf.Tensor) => tf.Tensor>,
-  options?: { training?: boolean },
-) => tf.Tensor;
+import type { HookRunner } from '../models/graph.js';
+
+export type { HookRunner };
 
 /** Multiplies the last (channel) axis of `t` by `keep`, so a pruned channel becomes exactly zero. */
 export function maskChannels(t: tf.Tensor, keep: tf.Tensor1D): tf.Tensor {

@@ -17,6 +17,9 @@ export interface GraphOptions {
   training?: boolean;
 }
 
+/** The shape of `applyWithHooks`, for analyses and defenses that take it as a parameter (tests pass simpler runners). */
+export type HookRunner = (model: tf.LayersModel, x: tf.Tensor, hooks: Record<string, Hook>, opts?: GraphOptions) => tf.Tensor;
+
 export interface ActivationOptions extends GraphOptions {
   hooks?: Record<string, Hook>;
 }
