@@ -75,8 +75,14 @@ function claim1(f: Facts, t: ClaimThresholds): Verdict {
   const asrOk = asr.every((a) => a.value >= t.highAsr);
   const dropOk = drops.every((d) => d <= t.maxCleanDrop);
   const dropRange = drops.length && Math.min(...drops) !== Math.max(...drops) ? `${Math.min(...drops).toFixed(1)} to ${Math.max(...drops).toFixed(1)}` : drops.length ? drops[0].toFixed(1) : '';
-  const dropText = drops.length > 0 ? `, clean-accuracy cost ${dropRange} points` : ', clean-accuracy cost: benign model not run in this profile';
-  return verdict(asrOk && dropOk, `ASR ${range(asr.map((a) => a.value))} over ${asr.length} model(s)${dropText}`);
+  const missing = asr.length - drops.length;
+  const dropText =
+    drops.length === 0 ? ', clean-accuracy cost: benign model not run in this profile'
+    : `, clean-accuracy cost ${dropRange} points${missing > 0 ? ` (${missing} model(s) without a benign or clean figure)` : ''}`;
+  const ours = `ASR ${range(asr.map((a) => a.value))} over ${asr.length} model(s)${dropText}`;
+  // Half of the criterion is the clean-accuracy cost: without it for every model the claim cannot hold, only fail.
+  if (asrOk && dropOk && missing > 0) return inconclusive(ours);
+  return verdict(asrOk && dropOk, ours);
 }
 
 function claim2(f: Facts, t: ClaimThresholds): Verdict {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateClaims, type ClaimThresholds } from '../../domain/report/claims.js';
+import { factKey } from '../../domain/report/facts.js';
+
+const T: ClaimThresholds = { highAsr: 80, lowAsr: 20, maxCleanDrop: 5, shiftPixels: 3, lowPixelValue: 64, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05 };
+
+describe('claim 1 (high ASR with little clean-accuracy loss)', () => {
+  const asr = { [factKey.evalMetric('vgg', 'badnets', 'standard', 'none', 'asr')]: 99, [factKey.evalMetric('vgg', 'badnets', 'standard', 'none', 'clean')]: 90 };
+
+  it('does not hold vacuously when the benign model that measures the clean cost was not run', () => {
+    const c1 = evaluateClaims(asr, T)[0];
+    expect(c1.status).toBe('inconclusive');
+    expect(c1.ours).toContain('benign model not run');
+  });
+
+  it('holds when the cost is measured for every model and within the bound', () => {
+    expect(evaluateClaims({ ...asr, [factKey.benignClean('vgg')]: 92 }, T)[0].status).toBe('holds');
+  });
+
+  it('is inconclusive when only some models have their clean cost', () => {
+    const f = { ...asr, [factKey.benignClean('vgg')]: 92, [factKey.evalMetric('res', 'badnets', 'standard', 'none', 'asr')]: 95 };
+    const c1 = evaluateClaims(f, T)[0];
+    expect(c1.status).toBe('inconclusive');
+    expect(c1.ours).toContain('1 model(s) without');
+  });
+
+  it('fails on a low ASR or a large clean drop even with missing figures', () => {
+    expect(evaluateClaims({ ...asr, [factKey.evalMetric('vgg', 'badnets', 'standard', 'none', 'asr')]: 50 }, T)[0].status).toBe('does not hold');
+    expect(evaluateClaims({ ...asr, [factKey.benignClean('vgg')]: 99 }, T)[0].status).toBe('does not hold');
+  });
+});
