@@ -3,7 +3,7 @@
  * from params (fixed before any run, never tuned on the test set). A claim whose facts are
  * absent says so instead of guessing.
  */
-import { select, type Facts } from './facts.js';
+import { factKey, select, type Facts } from './facts.js';
 
 export interface ClaimThresholds {
   /** ASR (%) at or above which an attack counts as successful. */
@@ -183,11 +183,16 @@ function claim7(f: Facts, t: ClaimThresholds): Verdict {
     parts.push(verdict(e > s, `saliency on the trigger for transformed attacked images: ${(100 * s).toFixed(1)}% (standard) vs ${(100 * e).toFixed(1)}% (enhanced)`));
   } else parts.push(notRun('saliency'));
   const cdrp = select(f, /^cdrp\/([^/]+)\/([^/]+)\/(standard|enhanced)\/(benign-transformed|attacked-transformed)\/mean$/);
-  const get = (variant: string, pair: string) => cdrp.filter((c) => c.groups[2] === variant && c.groups[3] === pair).map((c) => c.value);
-  const [sBT, sAT, eBT, eAT] = [get('standard', 'benign-transformed'), get('standard', 'attacked-transformed'), get('enhanced', 'benign-transformed'), get('enhanced', 'attacked-transformed')];
-  if (sBT.length && sAT.length && eBT.length && eAT.length) {
-    const ok = sBT[0] - sAT[0] >= t.cdrpMargin && eAT[0] - eBT[0] >= t.cdrpMargin;
-    parts.push(verdict(ok, `CDRP mean correlation, standard: benign–transformed ${sBT[0].toFixed(2)} vs attacked–transformed ${sAT[0].toFixed(2)}; enhanced: ${eBT[0].toFixed(2)} vs ${eAT[0].toFixed(2)}`));
+  // Every model with both pairs is judged on its own pair gap: standard models need r(benign, transformed) above r(attacked, transformed), enhanced ones the reverse.
+  const cdrpModels = [...new Set(cdrp.map((c) => `${c.groups[0]}/${c.groups[1]}/${c.groups[2]}`))].flatMap((model) => {
+    const [arch, attack, variant] = model.split('/');
+    const bt = f[factKey.cdrpMean(arch, attack, variant, 'benign-transformed')];
+    const at = f[factKey.cdrpMean(arch, attack, variant, 'attacked-transformed')];
+    return bt === undefined || at === undefined ? [] : [{ model, variant, bt, at, gap: variant === 'standard' ? bt - at : at - bt }];
+  });
+  if (cdrpModels.some((m) => m.variant === 'standard') && cdrpModels.some((m) => m.variant === 'enhanced')) {
+    const ok = cdrpModels.every((m) => m.gap >= t.cdrpMargin);
+    parts.push(verdict(ok, `CDRP mean correlation benign–transformed vs attacked–transformed: ${cdrpModels.map((m) => `${m.model} ${m.bt.toFixed(2)} vs ${m.at.toFixed(2)}`).join(', ')}`));
   } else parts.push(notRun('CDRP'));
   const phys = select(f, /^physical\/([^/]+)\/badnets\/(standard|enhanced)\/asr$/);
   const pStd = phys.find((p) => p.groups[1] === 'standard');

@@ -29,3 +29,27 @@ describe('claim 1 (high ASR with little clean-accuracy loss)', () => {
     expect(evaluateClaims({ ...asr, [factKey.benignClean('vgg')]: 99 }, T)[0].status).toBe('does not hold');
   });
 });
+
+describe('claim 7 (CDRP part)', () => {
+  const cdrp = (arch: string, variant: string, bt: number, at: number) => ({
+    [factKey.cdrpMean(arch, 'badnets', variant, 'benign-transformed')]: bt,
+    [factKey.cdrpMean(arch, 'badnets', variant, 'attacked-transformed')]: at,
+  });
+  const cdrpPart = (facts: Record<string, number>) => evaluateClaims(facts, T)[6].ours.split('; ').find((s) => s.startsWith('CDRP'));
+
+  it('holds when every standard and every enhanced model shows its gap', () => {
+    const f = { ...cdrp('a', 'standard', 0.9, 0.4), ...cdrp('a', 'enhanced', 0.4, 0.9), ...cdrp('b', 'standard', 0.8, 0.3), ...cdrp('b', 'enhanced', 0.3, 0.8) };
+    expect(evaluateClaims(f, T)[6].status).toBe('holds');
+  });
+
+  it('judges every model, not only the first one in key order', () => {
+    // Model 'b' (second in key order) reverses the standard pattern: the claim must fail.
+    const f = { ...cdrp('a', 'standard', 0.9, 0.4), ...cdrp('a', 'enhanced', 0.4, 0.9), ...cdrp('b', 'standard', 0.3, 0.8), ...cdrp('b', 'enhanced', 0.3, 0.8) };
+    expect(evaluateClaims(f, T)[6].status).toBe('does not hold');
+    expect(cdrpPart(f)).toContain('b/badnets/standard 0.30 vs 0.80');
+  });
+
+  it('is not run without both variants', () => {
+    expect(evaluateClaims(cdrp('a', 'standard', 0.9, 0.4), T)[6].status).toBe('not run in this profile');
+  });
+});
