@@ -60,6 +60,16 @@ const inconclusive = (ours: string): Verdict => ({ ours, status: 'inconclusive' 
 /** The attack's ASR without defense, which a defense claim presupposes to be high. */
 const undefended = (f: Facts, arch: string, attack: string, variant: string): number | undefined => f[`eval/${arch}/${attack}/${variant}/none/asr`];
 const verdict = (ok: boolean, ours: string): Verdict => ({ ours, status: ok ? 'holds' : 'does not hold' });
+/**
+ * A high ASR is evidence of a surviving backdoor only if the same model, under the same defense,
+ * does not send clean non-target images to the target as well (NOTES.md: a degraded model that
+ * predicts the target for everything shows 100% ASR). Rows whose clean->target rate is recorded
+ * and reaches lowAsr cannot support a "still high" claim.
+ */
+const targetFlooded = (f: Facts, t: ClaimThresholds, arch: string, attack: string, variant: string, defense: string): boolean =>
+  (f[`eval/${arch}/${attack}/${variant}/${defense}/targetRateClean`] ?? 0) >= t.lowAsr;
+const floodNote = (rows: { groups: string[] }[], variant: (r: { groups: string[] }) => string, defense: (r: { groups: string[] }) => string): string =>
+  `clean non-target images also go to the target (rate ≥ the low-ASR bound) for ${rows.map((r) => `${r.groups[0]}/${r.groups[1]}${variant(r) === 'enhanced' ? '+' : ''} under ${defense(r)}`).join(', ')}`;
 
 
 function claim1(f: Facts, t: ClaimThresholds): Verdict {
@@ -127,9 +137,12 @@ function claim4(f: Facts, t: ClaimThresholds): Verdict {
   if (rows.length === 0) return notRun('noise and colour-shift evaluations');
   const working = rows.filter((r) => (undefended(f, r.groups[0], r.groups[1], 'standard') ?? 0) >= t.highAsr);
   if (working.length === 0) return inconclusive(`no attack reached ${t.highAsr}% ASR without defense, so noise and colour shifts cannot be judged (ASR under them ${range(rows.map((r) => r.value))})`);
-  const noise = working.filter((r) => r.groups[2].startsWith('noise-'));
-  const colour = working.filter((r) => !r.groups[2].startsWith('noise-'));
+  const flooded = working.filter((r) => targetFlooded(f, t, r.groups[0], r.groups[1], 'standard', r.groups[2]));
+  const judged = working.filter((r) => !flooded.includes(r));
+  const noise = judged.filter((r) => r.groups[2].startsWith('noise-'));
+  const colour = judged.filter((r) => !r.groups[2].startsWith('noise-'));
   const parts: Verdict[] = [];
+  if (flooded.length) parts.push(inconclusive(floodNote(flooded, () => 'standard', (r) => r.groups[2])));
   if (noise.length) parts.push(verdict(noise.every((r) => r.value >= t.highAsr), `noise ASR ${range(noise.map((r) => r.value))}`));
   if (colour.length) parts.push(verdict(colour.every((r) => r.value >= t.highAsr), `colour-shift ASR ${range(colour.map((r) => r.value))}`));
   return combine(parts);
@@ -139,8 +152,14 @@ function claim5(f: Facts, t: ClaimThresholds): Verdict {
   const parts: Verdict[] = [];
   const enhanced = select(f, /^eval\/([^/]+)\/(badnets|blended|consistent)\/enhanced\/(flip|shrinkpad-4)\/asr$/);
   const unworking = enhanced.filter((r) => (undefended(f, r.groups[0], r.groups[1], 'enhanced') ?? 0) < t.highAsr);
+  const flooded = enhanced.filter((r) => targetFlooded(f, t, r.groups[0], r.groups[1], 'enhanced', r.groups[2]));
   if (unworking.length) parts.push(inconclusive(`enhanced attacks below ${t.highAsr}% ASR even without defense: ${[...new Set(unworking.map((r) => `${r.groups[0]}/${r.groups[1]}+`))].join(', ')}`));
-  else parts.push(enhanced.length ? verdict(enhanced.every((r) => r.value >= t.highAsr), `enhanced ASR under Flip/ShrinkPad-4 ${range(enhanced.map((r) => r.value))}`) : notRun('enhanced attacks under Flip/ShrinkPad-4'));
+  else if (flooded.length && flooded.length === enhanced.length) parts.push(inconclusive(floodNote(flooded, () => 'enhanced', (r) => r.groups[2])));
+  else if (flooded.length) {
+    const judged = enhanced.filter((r) => !flooded.includes(r));
+    parts.push(inconclusive(floodNote(flooded, () => 'enhanced', (r) => r.groups[2])));
+    parts.push(verdict(judged.every((r) => r.value >= t.highAsr), `enhanced ASR under Flip/ShrinkPad-4 ${range(judged.map((r) => r.value))}`));
+  } else parts.push(enhanced.length ? verdict(enhanced.every((r) => r.value >= t.highAsr), `enhanced ASR under Flip/ShrinkPad-4 ${range(enhanced.map((r) => r.value))}`) : notRun('enhanced attacks under Flip/ShrinkPad-4'));
   const ablation = select(f, /^ablation\/([^/]+)\/([^/]+)\/enhanced\/shrinkpad\/(\d+)$/);
   const sMax = f['ablation/sMax'];
   const ablationWorks = ablation.filter((r) => (undefended(f, r.groups[0], r.groups[1], 'enhanced') ?? 0) >= t.highAsr);

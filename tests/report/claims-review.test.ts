@@ -53,3 +53,30 @@ describe('claim 7 (CDRP part)', () => {
     expect(evaluateClaims(cdrp('a', 'standard', 0.9, 0.4), T)[6].status).toBe('not run in this profile');
   });
 });
+
+describe('claims 4 and 5 read the ASR against the clean->target baseline', () => {
+  const m = (arch: string, attack: string, variant: string, defense: string, metric: 'asr' | 'clean' | 'targetRateClean', v: number) => ({ [factKey.evalMetric(arch, attack, variant, defense, metric)]: v });
+
+  it('claim 4: a high ASR under noise does not count when clean images also go to the target', () => {
+    const f = { ...m('r', 'badnets', 'standard', 'none', 'asr', 100), ...m('r', 'badnets', 'standard', 'noise-20', 'asr', 99), ...m('r', 'badnets', 'standard', 'noise-20', 'targetRateClean', 90) };
+    const c4 = evaluateClaims(f, T)[3];
+    expect(c4.status).toBe('inconclusive');
+    expect(c4.ours).toContain('r/badnets under noise-20');
+    expect(evaluateClaims({ ...f, ...m('r', 'badnets', 'standard', 'noise-20', 'targetRateClean', 2) }, T)[3].status).toBe('holds');
+  });
+
+  it('claim 4: a low ASR still fails the claim beside a flooded row', () => {
+    const f = {
+      ...m('r', 'badnets', 'standard', 'none', 'asr', 100),
+      ...m('r', 'badnets', 'standard', 'noise-20', 'asr', 99), ...m('r', 'badnets', 'standard', 'noise-20', 'targetRateClean', 90),
+      ...m('r', 'badnets', 'standard', 'noise-5', 'asr', 10), ...m('r', 'badnets', 'standard', 'noise-5', 'targetRateClean', 1),
+    };
+    expect(evaluateClaims(f, T)[3].status).toBe('does not hold');
+  });
+
+  it('claim 5: an enhanced ASR under ShrinkPad-4 does not count when the defended model floods the target', () => {
+    const f = { ...m('r', 'badnets', 'enhanced', 'none', 'asr', 100), ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'asr', 100), ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'targetRateClean', 95) };
+    expect(evaluateClaims(f, T)[4].status).toBe('inconclusive');
+    expect(evaluateClaims({ ...f, ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'targetRateClean', 3) }, T)[4].status).not.toBe('inconclusive');
+  });
+});
