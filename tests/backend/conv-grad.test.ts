@@ -65,19 +65,23 @@ describe('wasm conv2d gradients match cpu', () => {
 });
 
 describe('grid filter gradient (the path for maps of 16x16 and more), called directly', () => {
-  const geometries = [
+  const geometries: { name: string; k: number[]; pad: number[]; h: number; w: number; ci?: number }[] = [
     { name: '3x3 same', k: [3, 3], pad: [1, 1, 1, 1], h: 6, w: 7 },
     { name: '3x3 valid', k: [3, 3], pad: [0, 0, 0, 0], h: 7, w: 6 },
     { name: '5x3 same', k: [5, 3], pad: [2, 2, 1, 1], h: 6, w: 5 },
     { name: '4x4 same (uneven padding)', k: [4, 4], pad: [1, 2, 1, 2], h: 5, w: 6 },
     { name: '1x1', k: [1, 1], pad: [0, 0, 0, 0], h: 4, w: 5 },
+    // Width and channels multiples of 4: x is packed by the SIMD 4x4 transpose.
+    { name: '3x3 same, SIMD packing', k: [3, 3], pad: [1, 1, 1, 1], h: 5, w: 8, ci: 8 },
+    { name: '5x3 valid, SIMD packing', k: [5, 3], pad: [0, 0, 0, 0], h: 7, w: 4, ci: 4 },
+    { name: '4x4 same (uneven padding), SIMD packing', k: [4, 4], pad: [1, 2, 1, 2], h: 6, w: 12, ci: 12 },
   ];
   for (const g of geometries) {
     it(`${g.name}: same result for every chunk size, equal to cpu`, async () => {
       const { filterGradientByGrid } = await import('../../domain/backend/wasm/filter-grad-grid.js');
       const rng = new Rng(`grid-${g.name}`);
       const [top, bottom, left, right] = g.pad;
-      const n = 5, ci = 3, co = 4;
+      const n = 5, ci = g.ci ?? 3, co = 4;
       const oh = g.h + top + bottom - g.k[0] + 1;
       const ow = g.w + left + right - g.k[1] + 1;
       const xs = randomArray(rng, n * g.h * g.w * ci);

@@ -11,6 +11,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, callWasmKernel, disposeInfo, heapView, releaseView, viewInto, type TensorInfo } from './kernel-calls.js';
+import { packChannelsInto, simdChannels } from './simd-kernels.js';
 
 export interface GridGeometry {
   kh: number; kw: number; top: number; left: number; bottom: number; right: number;
@@ -39,11 +40,16 @@ export function filterGradientByGrid(backend: BackendWasm, x: TensorInfo, dy: Te
     const src = heapView(backend, x);
     const dst = heapView(backend, xg.info);
     dst.fill(0);
+    const simd = w % 4 === 0 && simdChannels(ci);
     for (let b = 0; b < n; b++) {
       const chunk = Math.floor(b / imagesPerChunk);
       const chunkStart = chunk * imagesPerChunk;
       const pc = (Math.min(n, chunkStart + imagesPerChunk) - chunkStart) * plane;
       const chunkBase = chunkStart * plane * ci;
+      if (simd) {
+        packChannelsInto(backend, x, b, xg.info, chunkBase + (b - chunkStart) * plane + g.top * wp + g.left, pc, wp);
+        continue;
+      }
       for (let y = 0; y < h; y++) {
         const s0 = (b * h + y) * w * ci;
         const d0 = chunkBase + (b - chunkStart) * plane + (y + g.top) * wp + g.left;

@@ -59,6 +59,7 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32ShrU: [0x76],
   i32LtU: [0x49],
   i32GeU: [0x4f],
   select: [0x1b],
@@ -69,6 +70,7 @@ export const op = {
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   /** Lanes 2,3 of a f32x4 moved to lanes 0,1 (for promoting the high half). */
   highHalfToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
+  shuffle: (lanes: number[]) => [0xfd, ...uleb(0x0d), ...lanes],
   v128And: [0xfd, ...uleb(0x4e)],
   v128Not: [0xfd, ...uleb(0x4d)],
   /** a & ~b */

@@ -69,6 +69,54 @@ const scaledProductFn: FunctionDef = (() => {
   };
 })();
 
+/** Byte lanes of i8x16.shuffle that interleave 32-bit lanes: (a0 b0 a1 b1), (a2 b2 a3 b3), (a01 b01), (a23 b23). */
+const LO_PAIRS = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
+const HI_PAIRS = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
+const LO_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+const HI_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+
+/**
+ * One NHWC image [h, w, C] to channel-major rows: channel c, pixel (y, x) goes
+ * to dst + c*chanStride + y*rowStride + x*4. Blocks of 4 pixels x 4 channels
+ * are transposed in registers (w and C multiples of 4).
+ */
+const packChannelsFn: FunctionDef = (() => {
+  const [src, dst, h, w, cb, chanStride, rowStride] = [0, 1, 2, 3, 4, 5, 6];
+  const [y, x, c, s, d, r0, r1, r2, r3, t0, t1, t2, t3] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const loadPixel = (k: number) => [get(s), ...(k > 0 ? [get(cb), i32(k), op.i32Mul, op.i32Add] : []), op.v128Load(), set([r0, r1, r2, r3][k])];
+  const storeChannel = (k: number, a: number, b: number, lanes: number[]) => [
+    get(d), ...(k > 0 ? [get(chanStride), i32(k), op.i32Mul, op.i32Add] : []), get(a), get(b), op.shuffle(lanes), op.v128Store(),
+  ];
+  return {
+    name: 'pack_channels', params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128],
+    body: [
+      i32(0), set(y),
+      ...whileLess(y, h, [
+        i32(0), set(x),
+        ...whileLess(x, w, [
+          i32(0), set(c),
+          ...whileLess(c, cb, [
+            get(src), get(y), get(w), op.i32Mul, get(x), op.i32Add, get(cb), op.i32Mul, op.i32Add, get(c), op.i32Add, set(s),
+            get(dst), get(c), i32(2), op.i32ShrU, get(chanStride), op.i32Mul, op.i32Add,
+            get(y), get(rowStride), op.i32Mul, op.i32Add, get(x), i32(4), op.i32Mul, op.i32Add, set(d),
+            ...loadPixel(0), ...loadPixel(1), ...loadPixel(2), ...loadPixel(3),
+            get(r0), get(r1), op.shuffle(LO_PAIRS), set(t0),
+            get(r0), get(r1), op.shuffle(HI_PAIRS), set(t1),
+            get(r2), get(r3), op.shuffle(LO_PAIRS), set(t2),
+            get(r2), get(r3), op.shuffle(HI_PAIRS), set(t3),
+            ...storeChannel(0, t0, t2, LO_HALVES), ...storeChannel(1, t0, t2, HI_HALVES),
+            ...storeChannel(2, t1, t3, LO_HALVES), ...storeChannel(3, t1, t3, HI_HALVES),
+            get(c), i32(16), op.i32Add, set(c),
+          ]),
+          get(x), i32(4), op.i32Add, set(x),
+        ]),
+        get(y), i32(1), op.i32Add, set(y),
+      ]),
+    ],
+  };
+})();
+
 /** Sets local rEnd = min(r0 + blockRows, rows). */
 function blockEnd(r0: number, blockRows: number, rows: number, rEnd: number): number[][] {
   return [get(r0), get(blockRows), op.i32Add, op.tee(rEnd), get(rows), get(rEnd), get(rows), op.i32LtU, op.select, set(rEnd)];
@@ -217,13 +265,14 @@ const maxPoolGrad2x2Fn: FunctionDef = (() => {
   };
 })();
 
-const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, maxPoolGrad2x2Fn, scaledProductFn]));
+const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, maxPoolGrad2x2Fn, scaledProductFn, packChannelsFn]));
 
 interface SimdExports {
   relu_grad(dy: number, x: number, out: number, nbytes: number): void;
   column_sums(src: number, rows: number, rowBytes: number, acc64: number, blockRows: number): void;
   batch_norm_grad(x: number, dy: number, dx: number, rows: number, rowBytes: number, mean: number, coef: number, acc64: number, blockRows: number): void;
   copy_blocks(src: number, dst: number, rows: number, cols: number, blockBytes: number, srcRow: number, srcCol: number, dstRow: number, dstCol: number): void;
+  pack_channels(src: number, dst: number, h: number, w: number, channelBytes: number, chanStride: number, rowStride: number): void;
   scaled_product(a: number, b: number, out: number, nbytes: number, factor: number): void;
   max_pool_grad_2x2(x: number, dy: number, dx: number, rows: number, ow: number, channelBytes: number, rowBytes: number): void;
 }
@@ -348,4 +397,21 @@ export function maxPoolGrad2x2Into(backend: BackendWasm, x: TensorInfo, dy: Tens
   if (h % 2 !== 0 || w % 2 !== 0 || !simdChannels(c)) throw new Error(`maxPoolGrad2x2Into: input [${x.shape}] needs even height and width and channels a multiple of 4`);
   const bytes = Float32Array.BYTES_PER_ELEMENT;
   kernels(backend).max_pool_grad_2x2(heapAddress(backend, x), heapAddress(backend, dy), heapAddress(backend, dx), n * (h / 2), w / 2, c * bytes, w * c * bytes);
+}
+
+/**
+ * Writes one image of x ([N, H, W, C], image `image`) channel-major: channel c,
+ * pixel (y, x) to element dstOffset + c*chanStride + y*rowStride + x of `dst`.
+ * W and C must be multiples of 4.
+ */
+export function packChannelsInto(
+  backend: BackendWasm, x: TensorInfo, image: number, dst: TensorInfo, dstOffset: number, chanStride: number, rowStride: number,
+): void {
+  const [, h, w, c] = x.shape;
+  if (w % 4 !== 0 || !simdChannels(c)) throw new Error(`packChannelsInto: [${x.shape}] needs width and channels multiples of 4`);
+  const bytes = Float32Array.BYTES_PER_ELEMENT;
+  kernels(backend).pack_channels(
+    heapAddress(backend, x) + image * h * w * c * bytes, heapAddress(backend, dst) + dstOffset * bytes,
+    h, w, c * bytes, chanStride * bytes, rowStride * bytes,
+  );
 }
