@@ -125,6 +125,10 @@ function claim3(f: Facts, t: ClaimThresholds): Verdict {
         continue;
       }
       const shouldSurvive = defense === 'flip' && attack === 'consistent';
+      if (shouldSurvive && targetFlooded(f, t, arch, attack, 'standard', defense)) {
+        parts.push(inconclusive(floodNote([r], () => 'standard', () => defense)));
+        continue;
+      }
       const ok = shouldSurvive ? r.value >= t.lowAsr : r.value < t.lowAsr;
       parts.push(verdict(ok, `${defense} ${arch}/${attack} ${pct(r.value)}`));
     }

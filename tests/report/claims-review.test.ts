@@ -80,3 +80,12 @@ describe('claims 4 and 5 read the ASR against the clean->target baseline', () =>
     expect(evaluateClaims({ ...f, ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'targetRateClean', 3) }, T)[4].status).not.toBe('inconclusive');
   });
 });
+
+describe('claim 3: the consistent attack surviving Flip needs its baseline too', () => {
+  it('is inconclusive when Flip makes the model send clean images to the target', () => {
+    const k = (d: string, m: 'asr' | 'targetRateClean', v: number) => ({ [factKey.evalMetric('r', 'consistent', 'standard', d, m)]: v });
+    const f = { ...k('none', 'asr', 99), ...k('flip', 'asr', 97), ...k('flip', 'targetRateClean', 60) };
+    expect(evaluateClaims(f, T)[2].status).toBe('inconclusive');
+    expect(evaluateClaims({ ...f, ...k('flip', 'targetRateClean', 1) }, T)[2].status).toBe('holds');
+  });
+});
