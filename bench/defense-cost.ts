@@ -3,19 +3,19 @@
  * architectures (untrained weights: cost does not depend on them): per-image overhead of each
  * transform defense, and the time per unit of work of Fine-Pruning (ranking pass), Neural Cleanse
  * (one reversal step) and the Auto-Encoder (one training step). Not a test: run with
- *   npx tsx tests/defenses/measure-cost.ts [backend=wasm]
+ *   npx tsx bench/defense-cost.ts [backend=wasm]
  * Last line: one JSON object with every figure.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../domain/common/rng.js';
-import { selectBackend, type BackendChoice } from '../../domain/backend/select.js';
-import { buildModel, featureLayer } from '../../domain/models/zoo.js';
-import { applyWithHooks } from '../../domain/models/graph.js';
-import { transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../../domain/defenses/transform-defense.js';
-import { prunableNetwork, rankChannels } from '../../domain/defenses/fine-pruning.js';
-import { reverseTrigger } from '../../domain/defenses/neural-cleanse.js';
-import { buildAutoencoder, trainAutoencoder } from '../../domain/defenses/autoencoder.js';
-import { noiseSplit } from './helpers.js';
+import { Rng } from '../domain/common/rng.js';
+import { selectBackend, type BackendChoice } from '../domain/backend/select.js';
+import { buildModel, featureLayer } from '../domain/models/zoo.js';
+import { applyWithHooks } from '../domain/models/graph.js';
+import { transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../domain/defenses/transform-defense.js';
+import { prunableNetwork, rankChannels } from '../domain/defenses/fine-pruning.js';
+import { reverseTrigger } from '../domain/defenses/neural-cleanse.js';
+import { buildAutoencoder, trainAutoencoder } from '../domain/defenses/autoencoder.js';
+import { noiseSplit } from '../tests/defenses/helpers.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendChoice;
 const info = await selectBackend(backend);

@@ -2,19 +2,19 @@
  * A small real-data run of the defense grid without the engine: builds a CIFAR-10 subset from a
  * local archive, trains one small model with BadNets through the train stage, then runs the
  * defense stages against it and prints a Table-1-like summary. Not a test: run with
- *   npx tsx tests/defenses/real-probe.ts /work/shared/data/cifar10-jpeg.tar.gz /tmp/real-probe
+ *   npx tsx bench/defense-real-probe.ts /work/shared/data/cifar10-jpeg.tar.gz /tmp/real-probe
  * Numbers from a briefly trained small model, printed as measured.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { JsonObject, StageContext, StageKind, UpstreamArtifact } from '../../engine/stage.js';
-import { selectBackend } from '../../domain/backend/select.js';
-import dataStage from '../../stages/data.js';
-import trainStage from '../../stages/train.js';
-import evaluateStage from '../../stages/evaluate.js';
-import finePruningStage from '../../stages/fine-pruning.js';
-import neuralCleanseStage from '../../stages/neural-cleanse.js';
-import autoencoderStage from '../../stages/autoencoder.js';
+import type { JsonObject, StageContext, StageKind, UpstreamArtifact } from '../engine/stage.js';
+import { selectBackend } from '../domain/backend/select.js';
+import dataStage from '../stages/data.js';
+import trainStage from '../stages/train.js';
+import evaluateStage from '../stages/evaluate.js';
+import finePruningStage from '../stages/fine-pruning.js';
+import neuralCleanseStage from '../stages/neural-cleanse.js';
+import autoencoderStage from '../stages/autoencoder.js';
 
 const [archive, work] = process.argv.slice(2);
 if (!archive || !work) throw new Error('usage: real-probe.ts <cifar archive> <work dir>');
