@@ -16,7 +16,7 @@ import { readNpy, writeNpy } from '../domain/common/npy.js';
 import { loadDataset } from '../domain/data/format.js';
 import { loadWeightsInto, saveModel } from '../domain/models/io.js';
 import { buildAutoencoder, reconstructionError, trainAutoencoder, type AutoencoderTraining } from '../domain/defenses/autoencoder.js';
-import { subsetOf } from '../domain/defenses/score.js';
+import { takeIndices } from '../domain/data/subset.js';
 
 export interface AutoencoderParams extends JsonObject {
   filters: number[];
@@ -84,7 +84,7 @@ async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.
 async function run(ctx: StageContext<AutoencoderParams>): Promise<void> {
   const p = ctx.params;
   const dataset = await loadDataset(ctx.inputs.data.dir);
-  const train = p.trainImages === null || p.trainImages >= dataset.train.count ? dataset.train : subsetOf(dataset.train, new Rng(`autoencoder/images/${p.seed}`).sample(dataset.train.count, p.trainImages));
+  const train = p.trainImages === null || p.trainImages >= dataset.train.count ? dataset.train : takeIndices(dataset.train, new Rng(`autoencoder/images/${p.seed}`).sample(dataset.train.count, p.trainImages));
   const shape: [number, number, number] = [train.height, train.width, train.channels];
   const model = buildAutoencoder({ inputShape: shape, filters: p.filters, seed: p.seed });
   const optimizer = tf.train.adam(p.training.learningRate);

@@ -23,7 +23,7 @@ import type { Trigger } from '../domain/attacks/trigger.js';
 import { evaluateModel } from '../domain/metrics/evaluate.js';
 import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../domain/defenses/transform-defense.js';
 import { autoencoderTransform } from '../domain/defenses/autoencoder.js';
-import { batchOf } from '../domain/defenses/score.js';
+import { imageBatch } from '../domain/common/pixels.js';
 import { BENIGN, checkFilter, matchesFilter, type ModelFilter, type TrainedModelRef } from '../domain/defenses/grid.js';
 
 // ---------- params shared by the defense stages ----------
@@ -174,7 +174,7 @@ async function run(ctx: StageContext<EvaluateParams>): Promise<void> {
     const started = performance.now();
     const result = evaluateModel(model, dataset.test, { batchSize: p.batchSize, target: p.target, ...(trigger ? { trigger } : {}), ...(transform ? { transform } : {}), rng });
     const evaluationMs = performance.now() - started;
-    const sample = batchOf(dataset.test, 0, Math.min(p.overhead.images, dataset.test.count));
+    const sample = imageBatch(dataset.test, 0, Math.min(p.overhead.images, dataset.test.count));
     const overheadMsPerImage = transformOverheadMs(transform, sample, rng.fork('overhead'), { repeats: p.overhead.repeats });
     sample.dispose();
     const metrics = {

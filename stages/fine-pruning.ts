@@ -85,7 +85,7 @@ async function run(ctx: StageContext<FinePruningParams>): Promise<void> {
       cleanAccuracy: result.test.cleanAccuracy,
       asr: result.test.asr,
       targetRateClean: result.test.targetRateClean,
-      counts: { total: result.test.count, nonTarget: result.test.nonTargetCount },
+      counts: { total: result.test.counts.total, nonTarget: result.test.counts.nonTarget },
       validationImages: dataset.val.count,
       fineTuned: false,
       synthetic: dataset.synthetic,

@@ -17,7 +17,7 @@ import { loadDataset } from '../domain/data/format.js';
 import { loadModel, saveModel } from '../domain/models/io.js';
 import { evaluateModel } from '../domain/metrics/evaluate.js';
 import { madOutliers, reverseTrigger, unlearn, type AnomalyOptions, type ReverseOptions, type ReversedTrigger, type UnlearnOptions } from '../domain/defenses/neural-cleanse.js';
-import { subsetOf } from '../domain/defenses/score.js';
+import { takeIndices } from '../domain/data/subset.js';
 import { loadClassCheckpoint, saveClassCheckpoint, writeReversedTriggers } from '../domain/defenses/trigger-files.js';
 import type { TrainedModelRef } from '../domain/defenses/grid.js';
 
@@ -59,7 +59,7 @@ function instances(params: JsonObject): StageInstance<NeuralCleanseParams>[] {
 
 function cleanSample(val: LabelledImages, limit: number | null, seed: number): LabelledImages {
   if (limit === null || limit >= val.count) return val;
-  return subsetOf(val, new Rng(`neural-cleanse/clean/${seed}`).sample(val.count, limit));
+  return takeIndices(val, new Rng(`neural-cleanse/clean/${seed}`).sample(val.count, limit));
 }
 
 async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {

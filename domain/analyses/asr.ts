@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages, ImageTransform } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
 import { stamp, type Trigger } from '../attacks/trigger.js';
-import { imageBatch, predictLabels } from '../metrics/evaluate.js';
+import { imageBatch } from '../common/pixels.js';
+import { modelLogits, targetHits } from '../metrics/evaluate.js';
 import { takeIndices } from '../data/subset.js';
 
 /** The images whose true label is not the target (the denominator of eq. 3). */
@@ -30,16 +31,13 @@ export interface AsrOptions {
 export function asrOn(model: tf.LayersModel, images: LabelledImages, trigger: Trigger, o: AsrOptions, rng: Rng): number {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`asr batchSize must be a positive integer, got ${o.batchSize}`);
   if (images.labels.some((l) => l === o.target)) throw new Error(`asrOn: images must exclude the target class ${o.target}; use nonTargetImages`);
+  const logits = modelLogits(model);
   let hits = 0;
   for (let start = 0; start < images.count; start += o.batchSize) {
     const end = Math.min(images.count, start + o.batchSize);
-    const input = tf.tidy(() => {
-      const attacked = stamp(imageBatch(images, start, end), trigger);
-      return o.transform ? o.transform(attacked, rng) : attacked;
-    });
-    const pred = predictLabels(model, input);
-    input.dispose();
-    for (const p of pred) if (p === o.target) hits++;
+    const attacked = tf.tidy(() => stamp(imageBatch(images, start, end), trigger));
+    hits += targetHits(logits, attacked, o.target, o.transform, rng);
+    attacked.dispose();
   }
   return (100 * hits) / images.count;
 }

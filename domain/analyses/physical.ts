@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageTransform, LabelledImages } from '../common/types.js';
 import { Rng } from '../common/rng.js';
 import { stamp, type Trigger } from '../attacks/trigger.js';
-import { imageBatch } from '../metrics/evaluate.js';
+import { imageBatch } from '../common/pixels.js';
 import { asrOn, nonTargetImages } from './asr.js';
 
 export interface PhysicalOptions {

@@ -8,7 +8,7 @@ import type { LabelledImages } from '../common/types.js';
 import { Rng } from '../common/rng.js';
 import { stamp, type Trigger } from '../attacks/trigger.js';
 import { fixedShrinkPad } from '../transforms/shrinkpad.js';
-import { imageBatch } from '../metrics/evaluate.js';
+import { imageBatch } from '../common/pixels.js';
 import { vanillaSaliency, mapOf, massInside } from './saliency.js';
 import { learnGates, layerwiseCorrelation, type CdrpOptions, type HookRunner, type ImageGates } from './cdrp.js';
 import type { CdrpPair } from '../report/facts.js';

@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageTransform, LabelledImages } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
-import { batchOf, subsetOf } from './score.js';
+import { imageBatch } from '../common/pixels.js';
+import { takeIndices } from '../data/subset.js';
 
 export interface AutoencoderArchitecture {
   inputShape: [number, number, number];
@@ -70,7 +71,7 @@ export function reconstructionError(model: tf.LayersModel, split: LabelledImages
   for (let start = 0; start < split.count; start += batchSize) {
     const end = Math.min(split.count, start + batchSize);
     const value = tf.tidy(() => {
-      const x = batchOf(split, start, end);
+      const x = imageBatch(split, start, end);
       return reconstructionLoss(kind, x, model.predict(x) as tf.Tensor);
     });
     total += value.dataSync()[0] * (end - start);
@@ -108,9 +109,9 @@ export async function trainAutoencoder(
     const order = rng.fork(`epoch${epoch}`).permutation(clean.count);
     let total = 0;
     for (let start = 0; start < clean.count; start += t.batchSize) {
-      const batch = subsetOf(clean, order.slice(start, start + t.batchSize));
+      const batch = takeIndices(clean, order.slice(start, start + t.batchSize));
       const loss = optimizer.minimize(() => {
-        const x = batchOf(batch, 0, batch.count);
+        const x = imageBatch(batch, 0, batch.count);
         return reconstructionLoss(t.loss, x, model.apply(x, { training: true }) as tf.Tensor);
       }, true, variables);
       if (loss) {

@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
-import { batchOf, scoreClassifier, type PoisonFn, type Scores } from './score.js';
+import { imageBatch } from '../common/pixels.js';
+import { evaluateLogits, type Evaluation, type PoisonFn } from '../metrics/evaluate.js';
 
 /**
  * Access to one network for pruning. `features` returns the pruned layer's output (channels last);
@@ -62,7 +63,7 @@ export function rankChannels(net: PrunableNetwork, split: LabelledImages, batchS
   for (let start = 0; start < split.count; start += batchSize) {
     const end = Math.min(split.count, start + batchSize);
     const batchSums = tf.tidy(() => {
-      const x = batchOf(split, start, end);
+      const x = imageBatch(split, start, end);
       const f = net.features(x);
       const flat = tf.reshape(f, [-1, net.channels]);
       positions += flat.shape[0];
@@ -102,7 +103,7 @@ export interface FinePruningOptions {
 export interface PruningPoint {
   fraction: number;
   prunedChannels: number;
-  validation: Scores;
+  validation: Evaluation;
 }
 
 export interface FinePruningResult {
@@ -112,9 +113,9 @@ export interface FinePruningResult {
   chosenFraction: number;
   chosenPruned: number[];
   /** Test-half numbers for every fraction, computed after the choice, for the curve figure. */
-  testCurve: { fraction: number; test: Scores }[];
+  testCurve: { fraction: number; test: Evaluation }[];
   /** Test-half numbers at the chosen fraction: the defense's result. */
-  test: Scores;
+  test: Evaluation;
   /** The defense's own cost (ranking + grid search on validation), as Table 5 counts it. */
   selectionMs: number;
   /** Including the test-half curve. */
@@ -128,10 +129,11 @@ function checkOptions(o: FinePruningOptions): number[] {
   return [...new Set([0, ...o.fractions])].sort((a, b) => a - b);
 }
 
-function scorePruned(net: PrunableNetwork, split: LabelledImages, keep: Float32Array, o: FinePruningOptions, label: string): Scores {
+function scorePruned(net: PrunableNetwork, split: LabelledImages, keep: Float32Array, o: FinePruningOptions, label: string): Evaluation {
+  if (split.count === 0) throw new RangeError(`fine-pruning: the ${label} split is empty`);
   const mask = tf.tensor1d(keep);
   try {
-    return scoreClassifier((x) => net.logitsWithMask(x, mask), split, { batchSize: o.batchSize, target: o.target, poison: o.poison, rng: o.rng.fork(label) });
+    return evaluateLogits((x) => net.logitsWithMask(x, mask), split, { batchSize: o.batchSize, target: o.target, poison: o.poison, rng: o.rng.fork(label) });
   } finally {
     mask.dispose();
   }

@@ -17,7 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
-import { batchOf, subsetOf } from './score.js';
+import { imageBatch } from '../common/pixels.js';
+import { takeIndices } from '../data/subset.js';
 
 export interface ReverseOptions {
   /** Optimisation epochs at most (the original: 1000). */
@@ -118,8 +119,8 @@ export function reverseTrigger(
       let successSum = 0, normSum = 0;
       for (let b = 0; b < o.batchesPerEpoch; b++) {
         const rows = Array.from({ length: o.batchSize }, () => rng.int(0, clean.count - 1));
-        const batch = subsetOf(clean, rows);
-        const x = batchOf(batch, 0, batch.count);
+        const batch = takeIndices(clean, rows);
+        const x = imageBatch(batch, 0, batch.count);
         const stepCost = cost;
         let success = 0;
         let norm = 0;
@@ -238,11 +239,11 @@ export function unlearn(model: tf.LayersModel, clean: LabelledImages, triggers: 
       let total = 0;
       for (let start = 0; start < clean.count; start += o.batchSize) {
         const rows = order.slice(start, start + o.batchSize);
-        const batch = subsetOf(clean, rows);
+        const batch = takeIndices(clean, rows);
         const which = rows.map(() => (rng.bool(o.stampFraction) ? rng.int(0, triggers.length - 1) : none));
         const loss = optimizer.minimize(() => {
           const index = tf.tensor1d(which, 'int32');
-          const x = applyReversedTrigger(batchOf(batch, 0, batch.count), tf.gather(masks, index), tf.gather(patterns, index));
+          const x = applyReversedTrigger(imageBatch(batch, 0, batch.count), tf.gather(masks, index), tf.gather(patterns, index));
           const labels = tf.oneHot(tf.tensor1d(Array.from(batch.labels), 'int32'), o.numClasses);
           const out = model.apply(x, { training: false }) as tf.Tensor2D;
           return tf.losses.softmaxCrossEntropy(labels, out) as tf.Scalar;

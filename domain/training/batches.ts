@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
+import { toFloatImages, type ImageShape } from '../common/pixels.js';
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -18,8 +19,6 @@ export interface BatchSequence extends Iterable<Batch> {
   readonly length: number;
 }
 
-/** Image geometry of a uint8 NHWC array. */
-export type ImageShape = Pick<LabelledImages, 'height' | 'width' | 'channels'>;
 
 /** A shuffled epoch: `count` indices in batches of `batchSize` (the last may be smaller unless dropLast). */
 export function batchIndices(count: number, batchSize: number, rng: Rng, dropLast = false): number[][] {
@@ -46,15 +45,6 @@ export function gatherPixels(images: Uint8Array, shape: ImageShape, indices: num
     out.set(images.subarray(idx * size, (idx + 1) * size), i * size);
   });
   return out;
-}
-
-/** uint8 NHWC pixels (0-255) to a float32 tensor in [0, 1]. */
-export function toFloatImages(pixels: Uint8Array, shape: ImageShape): tf.Tensor4D {
-  const size = shape.height * shape.width * shape.channels;
-  if (pixels.length % size !== 0) throw new RangeError(`${pixels.length} bytes is not a whole number of ${shape.height}x${shape.width}x${shape.channels} images`);
-  const values = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) values[i] = pixels[i] / 255;
-  return tf.tensor4d(values, [pixels.length / size, shape.height, shape.width, shape.channels]);
 }
 
 /** Plain (unaugmented) shuffled batches of a labelled split, for benign training and tests. */

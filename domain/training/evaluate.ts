@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../common/types.js';
-import { toFloatImages } from './batches.js';
+import { toFloatImages } from '../common/pixels.js';
 
 export type ImageSet = Omit<LabelledImages, 'labels'>;
 

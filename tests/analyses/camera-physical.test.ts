@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../domain/common/rng.js';
 import { cameraTransform, homographyFromPoints, withCamera, drawCamera, type CameraOptions } from '../../domain/transforms/camera.js';
 import { composeTransforms } from '../../domain/transforms/compose.js';
-import { imageBatch } from '../../domain/metrics/evaluate.js';
+import { imageBatch } from '../../domain/common/pixels.js';
 import { simulatedCaptureAsr, exampleCaptures } from '../../domain/analyses/physical.js';
 import { randomSplit, trigger, triggerDetector, TARGET, SIDE } from './fixtures.js';
 

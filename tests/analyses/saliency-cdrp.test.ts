@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { vanillaSaliency, mapOf, massInside } from '../../domain/analyses/saliency.js';
 import { learnGates, layerwiseCorrelation, pearson } from '../../domain/analyses/cdrp.js';
-import { imageBatch } from '../../domain/metrics/evaluate.js';
+import { imageBatch } from '../../domain/common/pixels.js';
 import { stamp } from '../../domain/attacks/trigger.js';
 import { randomSplit, trigger, triggerDetector, tinyConvNet, chainHookRunner, SIDE } from './fixtures.js';
 

@@ -74,7 +74,7 @@ describe('fine-pruning', () => {
     const ok = result.validationCurve.filter((p) => p.validation.cleanAccuracy >= base - 0.1);
     expect(result.chosenFraction).toBe(ok[ok.length - 1].fraction);
     expect(result.test).toEqual(result.testCurve.find((p) => p.fraction === result.chosenFraction)!.test);
-    expect(result.test.count).toBe(8);
+    expect(result.test.counts.total).toBe(8);
   });
 
   it('with no allowed drop keeps the baseline unless pruning is harmless, with all allowed prunes everything', () => {

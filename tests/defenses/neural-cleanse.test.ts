@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../domain/common/rng.js';
 import { detectBackdoor, madOutliers, unlearn, type ReverseOptions } from '../../domain/defenses/neural-cleanse.js';
-import { modelLogits, scoreClassifier } from '../../domain/defenses/score.js';
+import { evaluateLogits, modelLogits } from '../../domain/metrics/evaluate.js';
 import { buildClassifier, CLASSES, makeSplit, poisonSplit, SIZE, stampPatch, TARGET, trainClassifier } from './synthetic-backdoor.js';
 
 const reverse: ReverseOptions = {
@@ -38,7 +38,7 @@ describe('MAD outlier test', () => {
 
 describe('Neural Cleanse on a small backdoored model', () => {
   it('the backdoor is there to find', () => {
-    const s = scoreClassifier(modelLogits(model), test, { batchSize: 60, target: TARGET, poison: stampPatch, rng: new Rng(1) });
+    const s = evaluateLogits(modelLogits(model), test, { batchSize: 60, target: TARGET, poison: stampPatch, rng: new Rng(1) });
     expect(s.cleanAccuracy).toBeGreaterThan(0.9);
     expect(s.asr).toBeGreaterThan(0.9);
   });
@@ -67,7 +67,7 @@ describe('Neural Cleanse on a small backdoored model', () => {
     const tensorsBeforeUnlearning = tf.memory().numTensors;
     unlearn(mitigated, clean, result.anomaly.flagged.map((l) => result.triggers[l]), { epochs: 4, batchSize: 24, learningRate: 0.005, stampFraction: 0.2, optimizer: 'adam', numClasses: CLASSES }, new Rng(3));
     expect(tf.memory().numTensors).toBe(tensorsBeforeUnlearning);
-    const after = scoreClassifier(modelLogits(mitigated), test, { batchSize: 60, target: TARGET, poison: stampPatch, rng: new Rng(4) });
+    const after = evaluateLogits(modelLogits(mitigated), test, { batchSize: 60, target: TARGET, poison: stampPatch, rng: new Rng(4) });
     expect(after.asr).toBeLessThan(0.5);
     expect(after.cleanAccuracy).toBeGreaterThan(0.85);
   });

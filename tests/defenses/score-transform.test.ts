@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../domain/common/rng.js';
-import { scoreClassifier, subsetOf } from '../../domain/defenses/score.js';
+import { evaluateLogits } from '../../domain/metrics/evaluate.js';
+import { takeIndices } from '../../domain/data/subset.js';
 import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, defenseTransformFactories } from '../../domain/defenses/transform-defense.js';
 import { composeTransforms } from '../../domain/transforms/compose.js';
 import type { LabelledImages } from '../../domain/common/types.js';
@@ -29,33 +30,33 @@ const logits = (x: tf.Tensor4D) =>
     return tf.concat([tf.sub(0.3, left), tf.sub(tf.mul(tf.sub(left, 0.5), tf.sub(0.7, left)), 0), tf.sub(left, 0.7)], 1) as tf.Tensor2D;
   });
 
-describe('scoreClassifier', () => {
+describe('evaluateLogits', () => {
   it('counts clean accuracy over all images and ASR / target rate over non-target images', () => {
     // values 0 -> class 0, 128 -> class 1, 255 -> class 2
     const data = split([0, 128, 255, 128, 0], [0, 1, 2, 2, 1]);
     const brighten = (x: tf.Tensor4D) => tf.onesLike(x) as tf.Tensor4D;
-    const s = scoreClassifier(logits, data, { batchSize: 2, target: 2, poison: brighten, rng: new Rng(1) });
+    const s = evaluateLogits(logits, data, { batchSize: 2, target: 2, poison: brighten, rng: new Rng(1) });
     expect(s.cleanAccuracy).toBeCloseTo(3 / 5);
-    expect(s.nonTargetCount).toBe(3);
+    expect(s.counts.nonTarget).toBe(3);
     expect(s.asr).toBe(1);
     expect(s.targetRateClean).toBe(0);
-    const clean = scoreClassifier(logits, data, { batchSize: 3, target: 1, rng: new Rng(1) });
+    const clean = evaluateLogits(logits, data, { batchSize: 3, target: 1, rng: new Rng(1) });
     expect(clean.asr).toBeNull();
     expect(clean.targetRateClean).toBeCloseTo(1 / 3);
     // The transform is applied to both passes: flipping the left/right-uniform images changes nothing here,
     // a darkening transform sends everything to class 0.
-    const dark = scoreClassifier(logits, data, { batchSize: 2, target: 2, poison: brighten, transform: (x) => tf.zerosLike(x) as tf.Tensor4D, rng: new Rng(1) });
+    const dark = evaluateLogits(logits, data, { batchSize: 2, target: 2, poison: brighten, transform: (x) => tf.zerosLike(x) as tf.Tensor4D, rng: new Rng(1) });
     expect(dark.asr).toBe(0);
     expect(dark.cleanAccuracy).toBeCloseTo(1 / 5);
-    expect(() => scoreClassifier(logits, data, { batchSize: 0, target: 2, rng: new Rng(1) })).toThrow(/batchSize .* got 0/);
+    expect(() => evaluateLogits(logits, data, { batchSize: 0, target: 2, rng: new Rng(1) })).toThrow(/batchSize .* got 0/);
   });
 
-  it('subsetOf copies the chosen rows', () => {
+  it('takeIndices copies the chosen rows', () => {
     const data = split([0, 128, 255], [0, 1, 2]);
-    const sub = subsetOf(data, [2, 0]);
+    const sub = takeIndices(data, [2, 0]);
     expect(Array.from(sub.labels)).toEqual([2, 0]);
     expect(sub.images[0]).toBe(255);
-    expect(() => subsetOf(data, [3])).toThrow(/row 3 is outside 0..2/);
+    expect(() => takeIndices(data, [3])).toThrow(/index 3 outside 0..2/);
   });
 });
 
