@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
 import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
-import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { cdrpStudy } from '../domain/analyses/studies.js';
 import { applyWithHooks } from '../domain/models/graph.js';
 import { gateLayers } from '../domain/models/metadata.js';
 import { factKey, CDRP_PAIRS, type Facts } from '../domain/report/facts.js';
 import { trainedIds } from './availability.js';
-import { dataId, trainId, type Variant } from './ids.js';
+import { bothVariantsTrained, loadPoisoned, variantPairDeps, VARIANTS } from './artifacts.js';
 
 export interface CdrpStageParams extends JsonObject {
   arch: string;
@@ -30,7 +30,6 @@ export interface CdrpStageParams extends JsonObject {
 }
 
 export const cdrpId = (arch: string, attack: string, seed: number): string => `cdrp/${arch}/${attack}/seed${seed}`;
-const VARIANTS: Variant[] = ['standard', 'enhanced'];
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<CdrpStageParams>[] {
   const a = analysesParams(params);
@@ -38,11 +37,11 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
   const target = targetClass(params);
   const c = a.cdrp;
   return archSpecs(params)
-    .filter((spec) => VARIANTS.every((v) => trained.has(trainId(spec.arch, c.attack, v, seed))))
+    .filter((spec) => bothVariantsTrained(trained, spec.arch, c.attack, seed))
     .map((spec) => ({
       id: cdrpId(spec.arch, c.attack, seed),
       params: { arch: spec.arch, attack: c.attack, images: c.images, lambda: c.lambda, steps: c.steps, learningRate: c.learningRate, shrinkSize: c.shrinkSize, batchSize: c.batchSize, target, seed },
-      deps: { data: dataId(), standard: trainId(spec.arch, c.attack, 'standard', seed), enhanced: trainId(spec.arch, c.attack, 'enhanced', seed) },
+      deps: variantPairDeps(spec.arch, c.attack, seed),
       description: `CDRP gate correlations, ${spec.arch} ${c.attack} vs ${c.attack}+`,
     }));
 }
@@ -57,9 +56,7 @@ const kind: StageKind<CdrpStageParams> = {
     const facts: Facts = {};
     const result: JsonObject = {};
     for (const [vi, variant] of VARIANTS.entries()) {
-      const dir = ctx.inputs[variant].dir;
-      const model = await loadTrainedModel(dir);
-      const trigger = await loadTrigger(dir);
+      const { model, trigger } = await loadPoisoned(ctx.inputs[variant]);
       const layers = gateLayers(model);
       const study = cdrpStudy(model, applyWithHooks, layers, images, trigger, p.shrinkSize, p.target, { lambda: p.lambda, steps: p.steps, learningRate: p.learningRate, batchSize: p.batchSize }, new Rng(p.seed).fork('cdrp-shrinkpad'), (done, total) =>
         ctx.progress({ message: `${variant}: gates`, current: vi * total + done, total: 2 * total, unit: 'img' }),

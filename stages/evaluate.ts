@@ -6,7 +6,7 @@
  * clean target rate and the per-image overhead the transform adds (Table 5).
  *
  * This file also holds what the other defense stages share: the defenses params, the list of
- * trained models (the train stage's own expansion), and loading a train artifact.
+ * trained models (the train stage's own expansion). Loading a train artifact is in artifacts.ts.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -18,8 +18,7 @@ import { Rng } from '../domain/common/rng.js';
 import type { ImageTransform } from '../domain/common/types.js';
 import { loadDataset } from '../domain/data/format.js';
 import { loadModel } from '../domain/models/io.js';
-import { loadTrigger, TRIGGER_JSON } from '../domain/attacks/trigger-io.js';
-import type { Trigger } from '../domain/attacks/trigger.js';
+import { loadTrained } from './artifacts.js';
 import { evaluateModel } from '../domain/metrics/evaluate.js';
 import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../domain/defenses/transform-defense.js';
 import { autoencoderTransform } from '../domain/defenses/autoencoder.js';
@@ -84,14 +83,6 @@ export function globalSeed(params: JsonObject): number {
   const seed = params.seed;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`params.seed must be an integer, got ${JSON.stringify(seed)}`);
   return seed;
-}
-
-// ---------- reading a train artifact ----------
-
-export async function loadTrained(artifact: UpstreamArtifact): Promise<{ model: tf.LayersModel; trigger: Trigger | null }> {
-  const model = await loadModel(artifact.dir);
-  const hasTrigger = await fs.access(join(artifact.dir, TRIGGER_JSON)).then(() => true, () => false);
-  return { model, trigger: hasTrigger ? await loadTrigger(artifact.dir) : null };
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
 import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
-import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { loadTestData, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { simulatedCaptureAsr, exampleCaptures } from '../domain/analyses/physical.js';
 import { cameraTransform, type CameraOptions } from '../domain/transforms/camera.js';
 import { renderImageGrid, type GridImage } from '../domain/plots/image-grid.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
 import { trainedIds } from './availability.js';
-import { dataId, trainId, type Variant } from './ids.js';
+import { bothVariantsTrained, loadPoisoned, variantPairDeps, VARIANTS } from './artifacts.js';
 
 export interface PhysicalStageParams extends JsonObject {
   arch: string;
@@ -28,7 +28,6 @@ export interface PhysicalStageParams extends JsonObject {
 }
 
 export const physicalId = (arch: string, attack: string, seed: number): string => `physical/${arch}/${attack}/seed${seed}`;
-const VARIANTS: Variant[] = ['standard', 'enhanced'];
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<PhysicalStageParams>[] {
   const a = analysesParams(params);
@@ -36,11 +35,11 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
   const target = targetClass(params);
   const ph = a.physical;
   return archSpecs(params)
-    .filter((spec) => VARIANTS.every((v) => trained.has(trainId(spec.arch, ph.attack, v, seed))))
+    .filter((spec) => bothVariantsTrained(trained, spec.arch, ph.attack, seed))
     .map((spec) => ({
       id: physicalId(spec.arch, ph.attack, seed),
       params: { arch: spec.arch, attack: ph.attack, captures: ph.captures, examples: ph.examples, camera: ph.camera as unknown as JsonObject, batchSize: a.batchSize, target, seed },
-      deps: { data: dataId(), standard: trainId(spec.arch, ph.attack, 'standard', seed), enhanced: trainId(spec.arch, ph.attack, 'enhanced', seed) },
+      deps: variantPairDeps(spec.arch, ph.attack, seed),
       description: `simulated camera capture, ${spec.arch} ${ph.attack} vs ${ph.attack}+`,
     }));
 }
@@ -55,9 +54,7 @@ const kind: StageKind<PhysicalStageParams> = {
     const facts: Facts = {};
     const results: JsonObject = {};
     for (const variant of VARIANTS) {
-      const dir = ctx.inputs[variant].dir;
-      const model = await loadTrainedModel(dir);
-      const trigger = await loadTrigger(dir);
+      const { model, trigger } = await loadPoisoned(ctx.inputs[variant]);
       ctx.progress({ message: `${variant}: ${p.captures} simulated captures` });
       // The same capture draws for both models: the comparison is between models, not draws.
       const r = simulatedCaptureAsr(model, data.test, trigger, camera, { batchSize: p.batchSize, target: p.target, captures: p.captures }, new Rng(p.seed).fork('camera'));

@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
 import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
-import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { saliencyStudy, VERSIONS } from '../domain/analyses/studies.js';
 import { renderImageGrid, type GridImage } from '../domain/plots/image-grid.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
-import type { Variant } from './ids.js';
 import { trainedIds } from './availability.js';
-import { dataId, trainId } from './ids.js';
+import { bothVariantsTrained, loadPoisoned, variantPairDeps, VARIANTS } from './artifacts.js';
 
 export interface SaliencyStageParams extends JsonObject {
   arch: string;
@@ -25,7 +24,6 @@ export interface SaliencyStageParams extends JsonObject {
 }
 
 export const saliencyId = (arch: string, attack: string, seed: number): string => `saliency/${arch}/${attack}/seed${seed}`;
-const VARIANTS: Variant[] = ['standard', 'enhanced'];
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<SaliencyStageParams>[] {
   const a = analysesParams(params);
@@ -33,11 +31,11 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
   const target = targetClass(params);
   return archSpecs(params).flatMap((spec) =>
     a.saliency.attacks
-      .filter((attack) => VARIANTS.every((v) => trained.has(trainId(spec.arch, attack, v, seed))))
+      .filter((attack) => bothVariantsTrained(trained, spec.arch, attack, seed))
       .map((attack) => ({
         id: saliencyId(spec.arch, attack, seed),
         params: { arch: spec.arch, attack, images: a.saliency.images, shrinkSize: a.saliency.shrinkSize, target, seed },
-        deps: { data: dataId(), standard: trainId(spec.arch, attack, 'standard', seed), enhanced: trainId(spec.arch, attack, 'enhanced', seed) },
+        deps: variantPairDeps(spec.arch, attack, seed),
         description: `saliency maps, ${spec.arch} ${attack} vs ${attack}+`,
       })),
   );
@@ -56,9 +54,7 @@ const kind: StageKind<SaliencyStageParams> = {
     const rows: GridImage[][] = [];
     const rowLabels: string[] = [];
     for (const variant of VARIANTS) {
-      const dir = ctx.inputs[variant].dir;
-      const model = await loadTrainedModel(dir);
-      const trigger = await loadTrigger(dir);
+      const { model, trigger } = await loadPoisoned(ctx.inputs[variant]);
       const s = saliencyStudy(model, images, trigger, p.shrinkSize, new Rng(p.seed).fork(`saliency-shrinkpad`));
       model.dispose();
       for (const v of VERSIONS) facts[factKey.saliencyTriggerMass(p.arch, p.attack, variant, v)] = s.triggerMass[v];

@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { analysesParams, archSpecs, globalSeed, targetClass, type ArchSpec } from '../domain/analyses/params.js';
-import { loadTestData, loadTrainedModel, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
+import { loadPoisoned } from './artifacts.js';
 import { Rng } from '../domain/common/rng.js';
 import { triggerSensitivity, ringMaximum } from '../domain/analyses/sensitivity.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
@@ -49,8 +50,7 @@ const kind: StageKind<SensitivityStageParams> = {
   async run(ctx: StageContext<SensitivityStageParams>): Promise<void> {
     const p = ctx.params;
     const data = await loadTestData(ctx.inputs.data.dir);
-    const model = await loadTrainedModel(ctx.inputs.model.dir);
-    const trigger = await loadTrigger(ctx.inputs.model.dir);
+    const { model, trigger } = await loadPoisoned(ctx.inputs.model);
     ctx.progress({ message: `${p.dx.length * p.dy.length} offsets, ${p.values.length} values` });
     // Every point of the grid is a full pass over these images: a seeded sample keeps CPU profiles affordable.
     const images = p.images === null ? data.test : sampleNonTarget(data.test, p.target, p.images, new Rng(p.seed).fork('sensitivity-images'));
