@@ -15,6 +15,7 @@ import { dataId, trainId } from './ids.js';
 import { lcPoisonId, poisonSeed, readPlan, recipeFor, throttledProgress, usedAttacks, widthFor, writeCurve, type TrainStageParams } from './train.js';
 import { Rng } from '../domain/common/rng.js';
 import { readNpy, writeNpy } from '../domain/common/npy.js';
+import { gatherPixels } from '../domain/common/pixels.js';
 import { loadDataset } from '../domain/data/format.js';
 import { buildModel } from '../domain/models/zoo.js';
 import { loadModel, saveModel } from '../domain/models/io.js';
@@ -94,8 +95,7 @@ async function run(ctx: StageContext<LcPoisonParams>): Promise<void> {
   const size = shape[0] * shape[1] * shape[2];
   const selection = choosePoisoned(split.labels, { mode: 'target-class', ratio: def.ratio, target: p.target, seed: poisonSeed(p.attack, p.seed) });
   const n = selection.indices.length;
-  const chosen = new Uint8Array(n * size);
-  selection.indices.forEach((i, k) => chosen.set(split.images.subarray(i * size, (i + 1) * size), k * size));
+  const chosen = gatherPixels(split.images, split, selection.indices);
   const labels = new Uint8Array(n).fill(p.target);
 
   const surrogate = def.surrogate === 'adversarial'

@@ -7,18 +7,15 @@
 import type { Rng } from '../common/rng.js';
 import type { LabelledImages } from '../common/types.js';
 import { makeSplit } from './format.js';
+import { gatherPixels } from '../common/pixels.js';
 
 /** The images at `indices` (in that order), copied. */
 export function takeIndices(split: LabelledImages, indices: readonly number[]): LabelledImages {
-  const per = split.height * split.width * split.channels;
-  const images = new Uint8Array(indices.length * per);
-  const labels = new Uint8Array(indices.length);
-  indices.forEach((src, dst) => {
+  for (const src of indices) {
     if (!Number.isInteger(src) || src < 0 || src >= split.count) throw new RangeError(`takeIndices: index ${src} outside 0..${split.count - 1}`);
-    images.set(split.images.subarray(src * per, (src + 1) * per), dst * per);
-    labels[dst] = split.labels[src];
-  });
-  return makeSplit(images, labels, split.height, split.width, split.channels);
+  }
+  const labels = Uint8Array.from(indices, (src) => split.labels[src]);
+  return makeSplit(gatherPixels(split.images, split, indices), labels, split.height, split.width, split.channels);
 }
 
 function indicesByClass(labels: Uint8Array, numClasses: number): number[][] {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
-import { toFloatImages, type ImageShape } from '../common/pixels.js';
+import { gatherPixels, toFloatImages } from '../common/pixels.js';
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -31,19 +31,6 @@ export function batchIndices(count: number, batchSize: number, rng: Rng, dropLas
     if (dropLast && batch.length < batchSize) break;
     out.push(batch);
   }
-  return out;
-}
-
-/** Copies the pixels of `indices` out of `images` (uint8 NHWC), in that order. */
-export function gatherPixels(images: Uint8Array, shape: ImageShape, indices: number[]): Uint8Array {
-  const size = shape.height * shape.width * shape.channels;
-  const out = new Uint8Array(indices.length * size);
-  indices.forEach((idx, i) => {
-    if (!Number.isInteger(idx) || idx < 0 || (idx + 1) * size > images.length) {
-      throw new RangeError(`image index ${idx} out of range 0..${images.length / size - 1}`);
-    }
-    out.set(images.subarray(idx * size, (idx + 1) * size), i * size);
-  });
   return out;
 }
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../domain/common/rng.js';
 import { buildModel } from '../../domain/models/zoo.js';
-import { batchIndices, gatherPixels, shuffledBatches } from '../../domain/training/batches.js';
-import { toFloatImages } from '../../domain/common/pixels.js';
+import { batchIndices, shuffledBatches } from '../../domain/training/batches.js';
+import { gatherPixels, toFloatImages } from '../../domain/common/pixels.js';
 import { accuracy, argmaxRows, predictLabels, predictLogits } from '../../domain/training/evaluate.js';
 import { quadrantImages } from './synthetic.js';
 
