@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../common/types.js';
-import { toFloatImages } from '../common/pixels.js';
+import { imageBatch } from '../common/pixels.js';
 
 export type ImageSet = Omit<LabelledImages, 'labels'>;
 
@@ -30,7 +30,7 @@ export function predictLogits(model: tf.LayersModel, data: ImageSet, batchSize: 
   for (let start = 0; start < data.count; start += batchSize) {
     const end = Math.min(start + batchSize, data.count);
     const out = tf.tidy(() => {
-      const x = toFloatImages(data.images.subarray(start * size, end * size), data);
+      const x = imageBatch(data, start, end);
       const input = transform ? transform(x) : x;
       return model.predict(input) as tf.Tensor2D;
     });
