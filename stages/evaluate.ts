@@ -19,6 +19,7 @@ import type { ImageTransform } from '../domain/common/types.js';
 import { loadDataset } from '../domain/data/format.js';
 import { loadModel } from '../domain/models/io.js';
 import { loadTrained } from './artifacts.js';
+import { globalSeed } from '../domain/analyses/params.js';
 import { evaluateModel } from '../domain/metrics/evaluate.js';
 import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../domain/defenses/transform-defense.js';
 import { autoencoderTransform } from '../domain/defenses/autoencoder.js';
@@ -79,11 +80,6 @@ export function targetOf(params: JsonObject): number {
   return readPlan(params).attacks.target;
 }
 
-export function globalSeed(params: JsonObject): number {
-  const seed = params.seed;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`params.seed must be an integer, got ${JSON.stringify(seed)}`);
-  return seed;
-}
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await fs.writeFile(path, JSON.stringify(value, null, 2) + '\n');
