@@ -148,28 +148,21 @@ function suggest(t: string, names: string[]): string {
   return `; closest ids: ${ranked.join(', ')}`;
 }
 
-/** The ids plus all their ancestors, in DAG order. */
-export function withAncestors(dag: Dag, ids: Iterable<string>): string[] {
+/** The ids plus everything reachable from them through `next`, in DAG order. */
+function closure(dag: Dag, ids: Iterable<string>, next: (id: string) => Iterable<string>): string[] {
   const keep = new Set<string>();
   const stack = [...ids];
   while (stack.length) {
     const id = stack.pop()!;
     if (keep.has(id)) continue;
     keep.add(id);
-    stack.push(...Object.values(dag.nodes.get(id)!.deps));
+    stack.push(...next(id));
   }
   return dag.order.filter((id) => keep.has(id));
 }
 
+/** The ids plus all their ancestors, in DAG order. */
+export const withAncestors = (dag: Dag, ids: Iterable<string>): string[] => closure(dag, ids, (id) => Object.values(dag.nodes.get(id)!.deps));
+
 /** The ids plus all their descendants, in DAG order. */
-export function withDescendants(dag: Dag, ids: Iterable<string>): string[] {
-  const keep = new Set<string>();
-  const stack = [...ids];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (keep.has(id)) continue;
-    keep.add(id);
-    stack.push(...dag.successors.get(id)!);
-  }
-  return dag.order.filter((id) => keep.has(id));
-}
+export const withDescendants = (dag: Dag, ids: Iterable<string>): string[] => closure(dag, ids, (id) => dag.successors.get(id)!);

@@ -10,7 +10,7 @@ import { probeArchiveKind } from './archiveKind.js';
 import { ChecksumMismatchError, expectedDigest, verifyFile, type ExpectedDigest } from './checksum.js';
 import { importCifarBinaryArchive } from './cifarArchive.js';
 import { CIFAR10_MD5, CIFAR10_SIDE } from './cifarBinary.js';
-import { downloadFile, type DownloadProgress, type DownloadResult } from './download.js';
+import { downloadFile, type DownloadProgress, type DownloadResult, type DownloadSettings } from './download.js';
 import type { Dataset } from './format.js';
 import type { LabelledImages } from '../common/types.js';
 import { importImageFolder } from './imageFolder.js';
@@ -21,14 +21,7 @@ import { generateSynthetic, type SyntheticOptions } from './synthetic.js';
 export type DataSource = 'cifar10' | 'imagefolder' | 'synthetic';
 export const DATA_SOURCES: readonly DataSource[] = ['cifar10', 'imagefolder', 'synthetic'];
 
-export interface DownloadSettings {
-  retries: number;
-  backoffMs: number;
-  connectTimeoutMs: number;
-  idleTimeoutMs: number;
-  maxRedirects: number;
-  progressIntervalMs: number;
-}
+export type { DownloadSettings };
 
 /** The `data` section of params.json (see /tmp/params-fragments/data.json for defaults and meaning). */
 export interface DataOptions {

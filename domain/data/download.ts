@@ -26,14 +26,8 @@ export interface DownloadProgress {
   etaSeconds: number | null;
 }
 
-export interface DownloadOptions {
-  /** http(s):// or file:// */
-  url: string;
-  cacheDir: string;
-  /** Name of the file in the cache; defaults to the URL's last path segment. */
-  fileName?: string;
-  /** Checked before the rename; null accepts any bytes. */
-  expected: ExpectedDigest | null;
+/** The download behaviour params can set (`data.download`). */
+export interface DownloadSettings {
   /** Further attempts after the first, for transient failures only. */
   retries: number;
   /** Delay before the first retry, doubled for each further one. */
@@ -45,6 +39,16 @@ export interface DownloadOptions {
   maxRedirects: number;
   /** Minimum time between two progress reports (the final one is always sent). */
   progressIntervalMs: number;
+}
+
+export interface DownloadOptions extends DownloadSettings {
+  /** http(s):// or file:// */
+  url: string;
+  cacheDir: string;
+  /** Name of the file in the cache; defaults to the URL's last path segment. */
+  fileName?: string;
+  /** Checked before the rename; null accepts any bytes. */
+  expected: ExpectedDigest | null;
   onProgress?(progress: DownloadProgress): void;
   log?(message: string): void;
   signal?: AbortSignal;

@@ -32,6 +32,16 @@ export interface ReproSummary {
   err: string;
 }
 
+/** The toy pipeline's definition, less its root (the Slurm tests reuse it). */
+export const TOY_DEFINITION: Omit<PipelineDefinition, 'root'> = {
+  paramsFile: 'params.json',
+  schemaFile: 'params.schema.json',
+  artifactsDir: 'artifacts',
+  lockFile: 'pipeline.lock.json',
+  stageModules: ['stages/gen.ts', 'stages/square.ts', 'stages/sum.ts'],
+  environmentModule: 'stages/environment.ts',
+};
+
 export const baseParams = (): JsonObject => ({
   gen: { a: { value: 1 }, b: { value: 2 } },
   sum: { factor: 10 },
@@ -41,15 +51,7 @@ export function toyProject(params: JsonObject = baseParams()): ToyProject {
   const root = mkdtempSync(join(tmpdir(), 'engine-test-'));
   cpSync(join(FIXTURES, 'stages'), join(root, 'stages'), { recursive: true });
   cpSync(join(FIXTURES, 'schema.json'), join(root, 'params.schema.json'));
-  const def: PipelineDefinition = {
-    root,
-    paramsFile: 'params.json',
-    schemaFile: 'params.schema.json',
-    artifactsDir: 'artifacts',
-    lockFile: 'pipeline.lock.json',
-    stageModules: ['stages/gen.ts', 'stages/square.ts', 'stages/sum.ts'],
-    environmentModule: 'stages/environment.ts',
-  };
+  const def: PipelineDefinition = { root, ...TOY_DEFINITION };
   writeFileSync(join(root, 'pipeline.json'), JSON.stringify({ ...def, root: undefined }));
   const project: ToyProject = {
     root,

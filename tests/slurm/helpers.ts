@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { EXECUTOR_PARAMS_SCHEMA } from '../../engine/executors/slurm-settings.js';
 import type { JsonObject } from '../../engine/stage.js';
+import { TOY_DEFINITION } from '../engine/helpers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ENGINE_FIXTURES = join(HERE, '..', 'engine', 'fixtures');
@@ -75,15 +76,7 @@ export function slurmToy(params: JsonObject = toyParams()): SlurmToy {
   const schema = JSON.parse(readFileSync(join(ENGINE_FIXTURES, 'schema.json'), 'utf8')) as { properties: JsonObject };
   schema.properties.executor = EXECUTOR_PARAMS_SCHEMA;
   writeFileSync(join(root, 'params.schema.json'), JSON.stringify(schema, null, 2));
-  const def = {
-    paramsFile: 'params.json',
-    schemaFile: 'params.schema.json',
-    artifactsDir: 'artifacts',
-    lockFile: 'pipeline.lock.json',
-    stageModules: ['stages/gen.ts', 'stages/square.ts', 'stages/sum.ts'],
-    environmentModule: 'stages/environment.ts',
-  };
-  writeFileSync(join(root, 'pipeline.json'), JSON.stringify(def));
+  writeFileSync(join(root, 'pipeline.json'), JSON.stringify(TOY_DEFINITION));
   const toy: SlurmToy = {
     root,
     artifacts: join(root, 'artifacts'),
