@@ -14,6 +14,7 @@ import { SourceHasher, type SourceClosure } from './sources.js';
 import type { JsonObject, StageInstance } from './stage.js';
 import { ArtifactStore } from './store.js';
 import type { Command } from './commands/command.js';
+import { UserError } from './errors.js';
 
 export interface PipelineDefinition {
   /** Absolute path of the project root; every other path is relative to it. */
@@ -90,7 +91,10 @@ async function expandKind(def: PipelineDefinition, store: ArtifactStore, module:
   try {
     instances = kind.instances(params);
   } catch (err) {
-    throw new Error(`${module}: instances(params) threw: ${(err as Error).message}`, { cause: err });
+    // A stage rejecting its params slice is the user's to fix (no stack); a TypeError or the
+    // like is a bug in the stage, reported as an internal error with its stack.
+    if (isBug(err)) throw new Error(`${module}: instances(params) threw: ${(err as Error).message}`, { cause: err });
+    throw new UserError(`params rejected by ${module}: ${(err as Error)?.message ?? String(err)}`);
   }
   if (!Array.isArray(instances)) throw new Error(`${module}: instances(params) must return an array`);
   // Round-trip through JSON so the cached and the fresh expansion are the same values.
@@ -124,4 +128,8 @@ export async function loadProject(def: PipelineDefinition, sel: ParamsSelection)
   const { dag, closures } = await expandDag(def, params, store, hasher);
   const lockPath = resolvePath(def, def.lockFile);
   return { def, paramsFile, profile, params, dag, store, closures, lock: readLock(lockPath), lockPath };
+}
+
+function isBug(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || !(err instanceof Error);
 }

@@ -44,9 +44,9 @@ const CHUNK_BATCHES = 4;
 function instances(params: JsonObject): StageInstance<LcPoisonParams>[] {
   const plan = readPlan(params);
   const out: StageInstance<LcPoisonParams>[] = [];
-  for (const [attack, definition] of usedAttacks(plan, 'consistent')) {
-    const def = definition as ConsistentAttackDefinition & JsonObject;
-    for (const arch of plan.models.architectures) {
+  for (const arch of plan.models.architectures) {
+    for (const [attack, definition] of usedAttacks(plan, 'consistent', arch)) {
+      const def = definition as ConsistentAttackDefinition & JsonObject;
       for (const seed of plan.training.seeds) {
         const adversarial = def.surrogate === 'adversarial';
         const recipe = adversarial ? recipeFor(plan, arch) : null;

@@ -43,9 +43,28 @@ async function adopt(entry: ReportEntry, fromDir: string, outDir: string): Promi
   return moved;
 }
 
+/** Each architecture's size and training schedule, so that nobody reads our numbers as the paper's scale. */
+function trainingScale(params: JsonObject): string {
+  const models = params.models as { architectures: string[]; width: Record<string, number> };
+  const training = params.training as { recipes: Record<string, { epochs: number; lr: number; milestones: number[] }>; gamma: number };
+  const data = params.data as { source: string; perClassTrain?: number | null; synthetic?: { trainPerClass: number } };
+  const archs = models.architectures.map((arch) => {
+    const r = training.recipes[arch];
+    const width = models.width[arch];
+    return `${arch}${width === undefined ? '' : ` at width ${width}`} for ${r.epochs} epochs (lr ${r.lr}, x${training.gamma} at epochs ${r.milestones.join(', ') || 'none'})`;
+  });
+  const images =
+    data.source === 'synthetic' ? `synthetic data, ${data.synthetic?.trainPerClass} training images per class`
+    : typeof data.perClassTrain === 'number' ? `${data.source}, ${data.perClassTrain} training images per class`
+    : `${data.source}, every training image`;
+  return `Training scale: ${archs.join('; ')}; ${images}.`;
+}
+
 function ourChoices(params: JsonObject): string[] {
   const a = analysesParams(params);
   return [
+    trainingScale(params),
+    ...(reportParams(params).notes ?? []),
     `CDRP sparsity weight lambda = ${a.cdrp.lambda} (the paper's value is lost in extraction; chosen by us), ${a.cdrp.steps} Adam steps at learning rate ${a.cdrp.learningRate}, gates clipped to [0, 1], over ${a.cdrp.images} non-target test images.`,
     `Saliency: vanilla gradient of the predicted logit, max over channels, over ${a.saliency.images} non-target test images; transformed images use ShrinkPad-${a.saliency.shrinkSize}.`,
     `Physical capture is a SIMULATION (camera params ${JSON.stringify(a.physical.camera)}), ${a.physical.captures} random captures per image; the paper used photographs.`,

@@ -60,9 +60,16 @@ export interface EnhancedParams extends JsonObject {
   benignToo: boolean;
 }
 
+/** One entry of params.attacks.train; `architectures` absent or null = every architecture. */
+export interface TrainRun {
+  attack: string;
+  variants: Variant[];
+  architectures?: string[] | null;
+}
+
 export interface AttacksParams extends JsonObject {
   target: number;
-  train: Array<{ attack: string; variants: Variant[] }> & Json[];
+  train: TrainRun[] & Json[];
   definitions: { [name: string]: AttackDefinition & JsonObject };
   enhanced: EnhancedParams;
 }
@@ -102,10 +109,18 @@ export function readPlan(params: JsonObject): AttackPlan {
   for (const arch of plan.models.architectures) {
     if (!plan.training.recipes[arch]) throw new Error(`params.training.recipes has no recipe for architecture '${arch}' (recipes for: ${Object.keys(plan.training.recipes).join(', ')})`);
   }
-  for (const run of plan.attacks.train) {
+  plan.attacks.train.forEach((run, i) => {
     if (!plan.attacks.definitions[run.attack]) throw new Error(`params.attacks.train names attack '${run.attack}', which params.attacks.definitions does not define (defined: ${Object.keys(plan.attacks.definitions).join(', ')})`);
-  }
+    for (const arch of run.architectures ?? []) {
+      if (!plan.models.architectures.includes(arch)) throw new Error(`params.attacks.train[${i}].architectures names '${arch}', which params.models.architectures does not list (listed: ${plan.models.architectures.join(', ')})`);
+    }
+  });
   return plan;
+}
+
+/** The training runs of `arch`: those whose architectures list is absent, null, or names it. */
+export function runsFor(plan: AttackPlan, arch: string): TrainRun[] {
+  return plan.attacks.train.filter((r) => r.architectures == null || r.architectures.includes(arch));
 }
 
 /** The training settings of one model of `arch` (the benign model, a surrogate, or a poisoned one). */
@@ -118,9 +133,9 @@ export function widthFor(plan: AttackPlan, arch: string): number | null {
   return plan.models.width[arch] ?? null;
 }
 
-/** Every (attack name, definition) of a given type that some training run uses. */
-export function usedAttacks(plan: AttackPlan, type: AttackDefinition['type']): Array<[string, AttackDefinition & JsonObject]> {
-  const names = [...new Set(plan.attacks.train.map((r) => r.attack))];
+/** Every (attack name, definition) of a given type that some training run of `arch` uses. */
+export function usedAttacks(plan: AttackPlan, type: AttackDefinition['type'], arch: string): Array<[string, AttackDefinition & JsonObject]> {
+  const names = [...new Set(runsFor(plan, arch).map((r) => r.attack))];
   return names.map((n) => [n, plan.attacks.definitions[n]] as [string, AttackDefinition & JsonObject]).filter(([, d]) => d.type === type);
 }
 
@@ -194,7 +209,8 @@ function instances(params: JsonObject): StageInstance<TrainStageParams>[] {
         if (type === 'uap') deps.uap = uapId(arch, attack, seed);
         return deps;
       };
-      for (const run of plan.attacks.train) {
+      const runs = runsFor(plan, arch);
+      for (const run of runs) {
         const definition = plan.attacks.definitions[run.attack];
         for (const variant of run.variants) {
           out.push({
@@ -205,7 +221,9 @@ function instances(params: JsonObject): StageInstance<TrainStageParams>[] {
           });
         }
       }
-      for (const { attack, sMax } of sMaxAblationRuns(params, plan)) {
+      // Figure 13 sets these beside the ordinary enhanced model, so only where that one is trained.
+      const enhancedHere = (attack: string) => runs.some((r) => r.attack === attack && r.variants.includes('enhanced'));
+      for (const { attack, sMax } of sMaxAblationRuns(params, plan).filter((r) => enhancedHere(r.attack))) {
         out.push({
           id: sMaxTrainId(arch, attack, sMax, seed),
           params: { ...common(arch, seed), attack, variant: 'enhanced', definition: plan.attacks.definitions[attack], enhanced: { ...plan.attacks.enhanced, transforms: withShrinkPadMax(plan.attacks.enhanced.transforms, sMax) } },

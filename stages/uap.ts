@@ -27,8 +27,8 @@ export interface UapStageParams extends JsonObject {
 function instances(params: JsonObject): StageInstance<UapStageParams>[] {
   const plan = readPlan(params);
   const out: StageInstance<UapStageParams>[] = [];
-  for (const [attack, definition] of usedAttacks(plan, 'uap')) {
-    for (const arch of plan.models.architectures) {
+  for (const arch of plan.models.architectures) {
+    for (const [attack, definition] of usedAttacks(plan, 'uap', arch)) {
       for (const seed of plan.training.seeds) {
         out.push({
           id: uapId(arch, attack, seed),

@@ -34,6 +34,8 @@ export interface ReportParams {
   noiseStds: number[];
   jitterSizes: number[];
   claims: ClaimThresholds;
+  /** Where this profile departs from the paper, in the profile's own words (REPORT.md lists them). */
+  notes?: string[];
 }
 
 type Obj = Record<string, unknown>;

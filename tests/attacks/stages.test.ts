@@ -101,6 +101,26 @@ describe('attack stages', () => {
     expect(() => trainStage.instances({ ...params, models: { architectures: ['resnet20'], width: {} } })).toThrow(/no recipe for architecture 'resnet20'/);
   });
 
+  it('train an attack only on the architectures its entry lists, with its poisons and UAP only there', () => {
+    const attacks = structuredClone(params.attacks) as JsonObject;
+    const recipes = { 'small-cnn': { epochs: 1, lr: 0.05, milestones: [] }, resnet20: { epochs: 1, lr: 0.05, milestones: [] } };
+    const two: JsonObject = { ...params, models: { architectures: ['small-cnn', 'resnet20'], width: {} }, training: { ...(params.training as JsonObject), recipes }, attacks };
+    attacks.train = [
+      { attack: 'badnets', variants: ['standard', 'enhanced'] },
+      { attack: 'consistent', variants: ['standard'], architectures: ['small-cnn'] },
+      { attack: 'uap', variants: ['enhanced'], architectures: null },
+    ];
+    const ids = trainStage.instances(two).map((i) => i.id);
+    expect(ids.filter((id) => id.includes('/resnet20/'))).toEqual([
+      'train/resnet20/benign/seed0', 'train/resnet20/badnets/standard/seed0', 'train/resnet20/badnets/enhanced/seed0', 'train/resnet20/uap/enhanced/seed0',
+    ]);
+    expect(ids).toContain('train/small-cnn/consistent/standard/seed0');
+    expect(lcPoisonStage.instances(two).map((i) => i.id)).toEqual(['lc-poison/small-cnn/consistent/seed0']);
+    expect(uapStage.instances(two).map((i) => i.id)).toEqual(['uap/small-cnn/uap/seed0', 'uap/resnet20/uap/seed0']);
+    attacks.train = [{ attack: 'badnets', variants: ['standard'], architectures: ['vgg19'] }];
+    expect(() => trainStage.instances(two)).toThrow(/params\.attacks\.train\[0\]\.architectures names 'vgg19'.*listed: small-cnn, resnet20/);
+  });
+
   it('the shipped params expand for every profile', () => {
     if (!shipped) return expect.fail('neither params.json with an attacks section nor the attacks params fragment was found');
     const merge = (a: unknown, b: unknown): unknown => (b && typeof b === 'object' && !Array.isArray(b) && a && typeof a === 'object' && !Array.isArray(a)

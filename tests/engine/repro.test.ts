@@ -136,6 +136,9 @@ describe('repro', () => {
     const bad = await p.cli('repro', '--set', 'sum.factor=0');
     expect(bad.code).toBe(2);
     expect(bad.err).toBe('error: invalid params (params.json, --set sum.factor=0):\n  sum.factor: 0 is out of range; allowed: >= 1\n');
+    const rejected = await p.cli('repro', '--set', 'sum.factor=13');
+    expect(rejected.code).toBe(2);
+    expect(rejected.err).toMatch(/^error: params rejected by stages\/sum\.ts: params\.sum\.factor: 13 is refused by the sum stage; allowed: any other integer >= 1\n$/);
     expect(readFileSync(join(p.root, 'pipeline.lock.json'), 'utf8')).toContain('"sum"');
   });
 

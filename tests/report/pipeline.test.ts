@@ -58,7 +58,7 @@ function smokeParams(): JsonObject {
   if (existsSync(paramsJson) && (JSON.parse(readFileSync(paramsJson, 'utf8')) as Obj).analyses) {
     const file = JSON.parse(readFileSync(paramsJson, 'utf8')) as Obj;
     const merged = deepMerge(file, ((file.profiles as Obj | undefined)?.smoke as Obj) ?? {});
-    ours = { analyses: merged.analyses, report: merged.report };
+    ours = { analyses: merged.analyses, report: merged.report, training: merged.training, data: merged.data };
   } else {
     const fragment = JSON.parse(readFileSync(new URL('./fixtures/params-fragment.json', import.meta.url), 'utf8')) as Obj;
     ours = deepMerge(fragment.params as Obj, fragment.smoke as Obj);
@@ -67,7 +67,7 @@ function smokeParams(): JsonObject {
   const smokeCdrp = { ...((ours.analyses as Obj).cdrp as Obj), images: 2, steps: 2, batchSize: 2 };
   const analyses = { ...(ours.analyses as Obj), cdrp: smokeCdrp };
   // The tiny fixtures below stand for the smoke profile's one architecture.
-  return { ...(ours as JsonObject), analyses: analyses as JsonObject, seed: 0, attacks: { target: TARGET }, models: { architectures: ['small-cnn'] } };
+  return { ...(ours as JsonObject), analyses: analyses as JsonObject, seed: 0, attacks: { target: TARGET }, models: { architectures: ['small-cnn'], width: {} } };
 }
 
 function defenseSpec(id: string): unknown {
