@@ -24,8 +24,11 @@ export interface ClaimThresholds {
   cdrpMargin: number;
 }
 
-/** 'inconclusive': the premise failed at this scale (e.g. the attack never worked without defense, so a defense cannot be judged). */
-export type ClaimStatus = 'holds' | 'does not hold' | 'inconclusive' | 'not run in this profile';
+/**
+ * 'inconclusive': the premise failed at this scale (e.g. the attack never worked without defense, so a defense cannot be judged).
+ * 'holds where run': every part that ran holds, but some part of the claim was not run in this profile.
+ */
+export type ClaimStatus = 'holds' | 'holds where run' | 'does not hold' | 'inconclusive' | 'not run in this profile';
 
 export interface ClaimResult {
   id: number;
@@ -46,13 +49,17 @@ const range = (vs: number[]): string => {
 
 type Verdict = { ours: string; status: ClaimStatus };
 const notRun = (what: string): Verdict => ({ ours: `${what}: not run in this profile`, status: 'not run in this profile' });
-/** Joins sub-verdicts: any failure fails; else any inconclusive part makes it inconclusive; not run only if none ran. */
+/**
+ * Joins sub-verdicts: any failure fails; else any inconclusive part makes it inconclusive; not run
+ * only if none ran; a claim holds outright only if every part ran.
+ */
 function combine(parts: Verdict[]): Verdict {
   const ran = parts.filter((p) => p.status !== 'not run in this profile');
   const status: ClaimStatus =
     ran.length === 0 ? 'not run in this profile'
     : ran.some((p) => p.status === 'does not hold') ? 'does not hold'
     : ran.some((p) => p.status === 'inconclusive') ? 'inconclusive'
+    : ran.length < parts.length ? 'holds where run'
     : 'holds';
   return { ours: parts.map((p) => p.ours).join('; '), status };
 }

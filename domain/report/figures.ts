@@ -167,7 +167,7 @@ export function figure6(data: CdrpData[]): BuiltFigure {
   };
   return {
     title: 'Layer-wise correlation of critical data routing paths',
-    caption: `Pearson correlation of the CDRP control gates of two versions of the same image, per gated layer, averaged over the test images (eq. 6; L1 weight chosen by us, see "Choices of ours").`,
+    caption: `Pearson correlation of the CDRP control gates of two versions of the same image, per gated layer, averaged over the test images (eq. 6; L1 weight chosen by us, see "Scale and choices of ours").`,
     paper: paperStatement('fig6'),
     spec: lineChart(rows, {
       title: 'CDRP correlation across layers (appendix G)',

@@ -81,6 +81,12 @@ export function buildReport(input: ReportInput): string {
   out.push('', 'Criteria (thresholds from params.json `report.claims`, fixed before running, not tuned on the test set):', '');
   for (const c of input.claims) out.push(`${c.id}. ${c.criterion}`);
   out.push('');
+  // Right under the verdicts: they are verdicts at this scale and with these choices.
+  if (input.notes.length) {
+    out.push('## Scale and choices of ours', '');
+    for (const n of input.notes) out.push(`- ${n}`);
+    out.push('');
+  }
 
   const sorted = [...input.entries].sort(entryOrder);
   out.push('## Contents', '');
@@ -105,11 +111,6 @@ export function buildReport(input: ReportInput): string {
     out.push(`*Provenance:* profile ${p.profile}; data ${p.dataset}${p.synthetic ? ' (**synthetic**)' : ''}; backend ${p.backend}; seed ${p.seed}; wall time ${fmtSeconds(p.wallSeconds)}.`, '');
   }
 
-  if (input.notes.length) {
-    out.push('## Choices of ours', '');
-    for (const n of input.notes) out.push(`- ${n}`);
-    out.push('');
-  }
   return out.join('\n');
 }
 

@@ -37,9 +37,11 @@ describe('claim 7 (CDRP part)', () => {
   });
   const cdrpPart = (facts: Record<string, number>) => evaluateClaims(facts, T)[6].ours.split('; ').find((s) => s.startsWith('CDRP'));
 
-  it('holds when every standard and every enhanced model shows its gap', () => {
+  it('holds when every standard and every enhanced model shows its gap (only where run, saliency and capture absent)', () => {
     const f = { ...cdrp('a', 'standard', 0.9, 0.4), ...cdrp('a', 'enhanced', 0.4, 0.9), ...cdrp('b', 'standard', 0.8, 0.3), ...cdrp('b', 'enhanced', 0.3, 0.8) };
-    expect(evaluateClaims(f, T)[6].status).toBe('holds');
+    const c7 = evaluateClaims(f, T)[6];
+    expect(c7.status).toBe('holds where run');
+    expect(c7.ours).toMatch(/saliency: not run in this profile/);
   });
 
   it('judges every model, not only the first one in key order', () => {
@@ -86,6 +88,7 @@ describe('claim 3: the consistent attack surviving Flip needs its baseline too',
     const k = (d: string, m: 'asr' | 'targetRateClean', v: number) => ({ [factKey.evalMetric('r', 'consistent', 'standard', d, m)]: v });
     const f = { ...k('none', 'asr', 99), ...k('flip', 'asr', 97), ...k('flip', 'targetRateClean', 60) };
     expect(evaluateClaims(f, T)[2].status).toBe('inconclusive');
-    expect(evaluateClaims({ ...f, ...k('flip', 'targetRateClean', 1) }, T)[2].status).toBe('holds');
+    // ShrinkPad-4 was not evaluated here: the Flip half holds, the claim only where run.
+    expect(evaluateClaims({ ...f, ...k('flip', 'targetRateClean', 1) }, T)[2].status).toBe('holds where run');
   });
 });
