@@ -77,7 +77,7 @@ describe('grid filter gradient (the path for maps of 16x16 and more), called dir
     { name: '4x4 same (uneven padding), SIMD packing', k: [4, 4], pad: [1, 2, 1, 2], h: 6, w: 12, ci: 12 },
   ];
   for (const g of geometries) {
-    it(`${g.name}: same result for every chunk size, equal to cpu`, async () => {
+    it(`${g.name}: same result for every chunk size, per tap or stacked, equal to cpu`, async () => {
       const { filterGradientByGrid } = await import('../../domain/backend/wasm/filter-grad-grid.js');
       const rng = new Rng(`grid-${g.name}`);
       const [top, bottom, left, right] = g.pad;
@@ -93,13 +93,13 @@ describe('grid filter gradient (the path for maps of 16x16 and more), called dir
         if (tf.getBackend() === 'cpu') {
           const pad = [[0, 0], [top, bottom], [left, right], [0, 0]];
           const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
-          return [ref, ref.clone(), ref.clone()];
+          return [ref, ...Array.from({ length: 5 }, () => ref.clone())];
         }
         const backend = tf.backend() as Parameters<typeof filterGradientByGrid>[0];
         const geometry = { kh: g.k[0], kw: g.k[1], top, left, bottom, right };
         const plane = (g.h + top + bottom) * (g.w + left + right);
-        // Chunks of 1 and 2 images (with a remainder chunk) and one chunk for all.
-        return [1, 2, n].map((images) => tf.engine().makeTensorFromTensorInfo(filterGradientByGrid(backend, x, dy, geometry, images * plane * co * 4)));
+        // Chunks of 1 and 2 images (with a remainder chunk) and one chunk for all; one product per tap, and the taps stacked.
+        return [false, true].flatMap((stack) => [1, 2, n].map((images) => tf.engine().makeTensorFromTensorInfo(filterGradientByGrid(backend, x, dy, geometry, images * plane * co * 4, stack))));
       });
       expect(err).toBeLessThan(1e-4);
     });

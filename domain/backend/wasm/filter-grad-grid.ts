@@ -20,7 +20,17 @@ export interface GridGeometry {
 /** Images per matrix-product chunk: small enough that a chunk of G stays in cache across the taps. */
 export const DEFAULT_GRID_CHUNK_BYTES = 1 << 19;
 
-export function filterGradientByGrid(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: GridGeometry, chunkBytes = DEFAULT_GRID_CHUNK_BYTES): TensorInfo {
+/**
+ * Below this many input channels the per-tap products have too few rows for XNNPACK's
+ * register tiles (the first layer's 3 rows fill half of one), so the taps' shifted rows
+ * are copied into one [kH*kW*inC, P] block and multiplied once per chunk instead.
+ */
+export const STACK_TAPS_BELOW_CHANNELS = 8;
+
+export function filterGradientByGrid(
+  backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: GridGeometry,
+  chunkBytes = DEFAULT_GRID_CHUNK_BYTES, stackTaps = x.shape[3] < STACK_TAPS_BELOW_CHANNELS,
+): TensorInfo {
   const [n, h, w, ci] = x.shape;
   const [, oh, ow, co] = dy.shape;
   const hp = h + g.top + g.bottom;
@@ -71,6 +81,12 @@ export function filterGradientByGrid(backend: BackendWasm, x: TensorInfo, dy: Te
     }
   }
   const acc = new Float64Array(g.kh * g.kw * ci * co);
+  if (stackTaps) {
+    accumulateStacked(backend, xg.info, gg.info, acc, { n, ci, co, plane, wp, imagesPerChunk, kh: g.kh, kw: g.kw });
+    heapView(backend, dw.info).set(acc);
+    disposeInfo(backend, xg.info, gg.info);
+    return dw.info;
+  }
   for (let chunkStart = 0; chunkStart < n; chunkStart += imagesPerChunk) {
     const pc = (Math.min(n, chunkStart + imagesPerChunk) - chunkStart) * plane;
     const gView = viewInto(backend, gg.info, chunkStart * plane * co, [pc, co]);
@@ -90,4 +106,36 @@ export function filterGradientByGrid(backend: BackendWasm, x: TensorInfo, dy: Te
   heapView(backend, dw.info).set(acc);
   disposeInfo(backend, xg.info, gg.info);
   return dw.info;
+}
+
+interface StackedLayout {
+  n: number; ci: number; co: number; plane: number; wp: number; imagesPerChunk: number; kh: number; kw: number;
+}
+
+/** Per chunk: every tap's shifted rows of X copied into one block, times G, summed into acc as [kH, kW, inC, outC]. */
+function accumulateStacked(backend: BackendWasm, xg: TensorInfo, gg: TensorInfo, acc: Float64Array, l: StackedLayout): void {
+  const rows = l.kh * l.kw * l.ci;
+  const block = allocFloat32(backend, [rows * l.imagesPerChunk * l.plane]);
+  for (let chunkStart = 0; chunkStart < l.n; chunkStart += l.imagesPerChunk) {
+    const pc = (Math.min(l.n, chunkStart + l.imagesPerChunk) - chunkStart) * l.plane;
+    const src = heapView(backend, xg);
+    const dst = heapView(backend, block.info);
+    for (let ky = 0; ky < l.kh; ky++) {
+      for (let kx = 0; kx < l.kw; kx++) {
+        for (let c = 0; c < l.ci; c++) {
+          const from = chunkStart * l.plane * l.ci + c * pc + ky * l.wp + kx;
+          dst.set(src.subarray(from, from + pc), ((ky * l.kw + kx) * l.ci + c) * pc);
+        }
+      }
+    }
+    const a = viewInto(backend, block.info, 0, [rows, pc]);
+    const gView = viewInto(backend, gg, chunkStart * l.plane * l.co, [pc, l.co]);
+    const prod = callWasmKernel(backend, 'BatchMatMul', { a, b: gView }, { transposeA: false, transposeB: false });
+    releaseView(backend, a);
+    releaseView(backend, gView);
+    const part = heapView(backend, prod);
+    for (let i = 0; i < part.length; i++) acc[i] += part[i];
+    disposeInfo(backend, prod);
+  }
+  disposeInfo(backend, block.info);
 }

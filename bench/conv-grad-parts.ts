@@ -1,0 +1,44 @@
+/**
+ * Per-layer cost of the convolution gradients on wasm against the forward convolution, in CPU ms
+ * (process.cpuUsage, so it stays meaningful on a shared machine):
+ *   npx tsx bench/conv-grad-parts.ts [--batch 128] [--reps 5]
+ * Shapes are the layers of vgg-narrow and resnet20@0.5 (NHWC, 3x3, 'same', stride 1).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { startWasm } from '../domain/backend/wasm/load.js';
+import { filterGradientByGrid } from '../domain/backend/wasm/filter-grad-grid.js';
+
+const { values } = parseArgs({ options: { batch: { type: 'string', default: '128' }, reps: { type: 'string', default: '5' }, shapes: { type: 'string' } } });
+const batch = Number(values.batch);
+const reps = Number(values.reps);
+const DEFAULT_SHAPES = '32x3x16,16x16x32,16x16x16,8x32x64,8x64x64,4x64x128,4x128x128,2x128x128';
+const shapes = (values.shapes ?? DEFAULT_SHAPES).split(',').map((s) => s.split('x').map(Number) as [number, number, number]);
+
+function cpuMs(f: () => void): number {
+  let best = Infinity;
+  for (let r = 0; r < reps + 1; r++) {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    if (r > 0) best = Math.min(best, (c.user + c.system) / 1000);
+  }
+  return best;
+}
+
+await startWasm();
+console.log(`batch ${batch}, best of ${reps} (CPU ms)`);
+console.log('size x in x out | forward | dx | dW | dW/forward | dW grid, per tap | dW grid, taps stacked');
+for (const [size, ci, co] of shapes) {
+  const x = tf.randomNormal([batch, size, size, ci]) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, ci, co]) as tf.Tensor4D;
+  const dy = tf.randomNormal([batch, size, size, co]) as tf.Tensor4D;
+  const fwd = cpuMs(() => tf.conv2d(x, w, 1, 'same').dataSync());
+  const dx = cpuMs(() => tf.conv2dTranspose(dy, w, [batch, size, size, ci], 1, 'same').dataSync());
+  const dw = cpuMs(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, ci, co] }) as tf.Tensor).dataSync());
+  const backend = tf.backend() as BackendWasm;
+  const grid = (stack: boolean) => cpuMs(() => tf.engine().makeTensorFromTensorInfo(filterGradientByGrid(backend, x, dy, { kh: 3, kw: 3, top: 1, left: 1, bottom: 1, right: 1 }, undefined, stack)).dataSync());
+  console.log(`${size}x${ci}x${co} | ${fwd.toFixed(1)} | ${dx.toFixed(1)} | ${dw.toFixed(1)} | ${(dw / fwd).toFixed(2)} | ${grid(false).toFixed(1)} | ${grid(true).toFixed(1)}`);
+  tf.dispose([x, w, dy]);
+}
