@@ -217,6 +217,38 @@ const copyBlocksFn: FunctionDef = (() => {
 })();
 
 /**
+ * copy_blocks for blocks of a few vectors (blockBytes a multiple of 16): v128 loads and stores
+ * inline, where memory.copy's per-call cost dominated (one output row of an 8x8 map is 32 bytes).
+ */
+const copyBlocksV128Fn: FunctionDef = (() => {
+  const [src, dst, rows, cols, blockBytes, srcRow, srcCol, dstRow, dstCol, r, c, s, d, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  return {
+    name: 'copy_blocks_v128', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32],
+    body: [
+      i32(0), set(r),
+      ...whileLess(r, rows, [
+        get(src), get(r), get(srcRow), op.i32Mul, op.i32Add, set(s),
+        get(dst), get(r), get(dstRow), op.i32Mul, op.i32Add, set(d),
+        i32(0), set(c),
+        ...whileLess(c, cols, [
+          i32(0), set(k),
+          ...whileLess(k, blockBytes, [
+            get(d), get(k), op.i32Add,
+            get(s), get(k), op.i32Add, op.v128Load(),
+            op.v128Store(),
+            get(k), i32(16), op.i32Add, set(k),
+          ]),
+          get(s), get(srcCol), op.i32Add, set(s),
+          get(d), get(dstCol), op.i32Add, set(d),
+          get(c), i32(1), op.i32Add, set(c),
+        ]),
+        get(r), i32(1), op.i32Add, set(r),
+      ]),
+    ],
+  };
+})();
+
+/**
  * MaxPool gradient for 2x2 windows at stride 2 that tile the input exactly
  * (even sizes, no padding): each input pixel gets dy where it is its window's
  * first maximum (taps in row-major order, replaced only when strictly greater,
@@ -265,13 +297,14 @@ const maxPoolGrad2x2Fn: FunctionDef = (() => {
   };
 })();
 
-const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, maxPoolGrad2x2Fn, scaledProductFn, packChannelsFn]));
+const compiled = new WebAssembly.Module(assemble([reluGradFn, columnSumsFn, batchNormGradFn, copyBlocksFn, copyBlocksV128Fn, maxPoolGrad2x2Fn, scaledProductFn, packChannelsFn]));
 
 interface SimdExports {
   relu_grad(dy: number, x: number, out: number, nbytes: number): void;
   column_sums(src: number, rows: number, rowBytes: number, acc64: number, blockRows: number): void;
   batch_norm_grad(x: number, dy: number, dx: number, rows: number, rowBytes: number, mean: number, coef: number, acc64: number, blockRows: number): void;
   copy_blocks(src: number, dst: number, rows: number, cols: number, blockBytes: number, srcRow: number, srcCol: number, dstRow: number, dstCol: number): void;
+  copy_blocks_v128(src: number, dst: number, rows: number, cols: number, blockBytes: number, srcRow: number, srcCol: number, dstRow: number, dstCol: number): void;
   pack_channels(src: number, dst: number, h: number, w: number, channelBytes: number, chanStride: number, rowStride: number): void;
   scaled_product(a: number, b: number, out: number, nbytes: number, factor: number): void;
   max_pool_grad_2x2(x: number, dy: number, dx: number, rows: number, ow: number, channelBytes: number, rowBytes: number): void;
@@ -374,6 +407,9 @@ export function batchNormGradInto(
   return sums;
 }
 
+/** Up to this block size, copyBlocks moves vectors itself instead of calling memory.copy per block. */
+const SMALL_BLOCK_BYTES = 256;
+
 /** Byte strides of a 2-D grid of equal blocks, as `copyBlocks` takes them. */
 export interface BlockGrid {
   rows: number; cols: number; blockBytes: number;
@@ -382,7 +418,10 @@ export interface BlockGrid {
 
 /** Copies a grid of blocks between (or within) tensors on the heap; byte offsets are added to the tensors' addresses. */
 export function copyBlocks(backend: BackendWasm, src: TensorInfo, srcOffset: number, dst: TensorInfo, dstOffset: number, g: BlockGrid): void {
-  kernels(backend).copy_blocks(
+  const k = kernels(backend);
+  // Overlapping blocks need memory.copy's memmove semantics; small disjoint ones go vector by vector.
+  const small = g.blockBytes % 16 === 0 && g.blockBytes <= SMALL_BLOCK_BYTES && src.dataId !== dst.dataId;
+  (small ? k.copy_blocks_v128 : k.copy_blocks)(
     heapAddress(backend, src) + srcOffset, heapAddress(backend, dst) + dstOffset,
     g.rows, g.cols, g.blockBytes, g.srcRow, g.srcCol, g.dstRow, g.dstCol,
   );
