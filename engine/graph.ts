@@ -166,3 +166,23 @@ export const withAncestors = (dag: Dag, ids: Iterable<string>): string[] => clos
 
 /** The ids plus all their descendants, in DAG order. */
 export const withDescendants = (dag: Dag, ids: Iterable<string>): string[] => closure(dag, ids, (id) => dag.successors.get(id)!);
+
+/**
+ * For each of `ids`, the number of stages on the longest path from it to a sink of the selection
+ * (a sink counts 1). The scheduler starts the deepest ready instance first, so that long chains
+ * (benign model -> poisons -> poisoned models -> evaluations) are not left for last behind work
+ * that nothing waits on.
+ */
+export function chainDepths(dag: Dag, ids: Iterable<string>): Map<string, number> {
+  const selected = new Set(ids);
+  const depth = new Map<string, number>();
+  // dag.order puts dependencies first, so walking it backwards sees every successor before its source.
+  for (let i = dag.order.length - 1; i >= 0; i--) {
+    const id = dag.order[i];
+    if (!selected.has(id)) continue;
+    let below = 0;
+    for (const next of dag.successors.get(id)!) if (selected.has(next)) below = Math.max(below, depth.get(next)!);
+    depth.set(id, below + 1);
+  }
+  return depth;
+}

@@ -3,11 +3,12 @@
  * arrive, computes each key from its upstreams' actual output digests (so an
  * upstream that reran with identical outputs does not invalidate its
  * dependents), reuses complete artifacts, and hands the rest to the executor
- * at most `slots` at a time. A failure skips its descendants only.
+ * at most `slots` at a time, the one with the longest chain of stages after it
+ * first (ties in DAG order). A failure skips its descendants only.
  */
 import type { Executor, Job, JobOutcome } from './executor.js';
 import { type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
-import { withDescendants } from './graph.js';
+import { chainDepths, withDescendants } from './graph.js';
 import type { LockEntry } from './lockfile.js';
 import { artifactDigest, fingerprintOf, keyOf, staleReasons } from './plan.js';
 import type { Project } from './project.js';
@@ -38,6 +39,7 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
   const results = new Map<string, InstanceResult>();
   const lockEntries = new Map<string, LockEntry>();
   const ready = ids.filter((id) => waitingOn.get(id) === 0);
+  const depth = chainDepths(dag, ids);
   const queue: { job: Job; reasons: Reason[] }[] = [];
   /** kind/key -> ids waiting for the instance now computing that same key. */
   const claimed = new Map<string, string[]>();
@@ -129,7 +131,7 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
   for (;;) {
     resolveReady();
     while (running < executor.slots && queue.length) {
-      const { job, reasons } = queue.shift()!;
+      const { job, reasons } = queue.splice(deepest(queue.map((q) => depth.get(q.job.id)!)), 1)[0];
       launch(job, reasons);
     }
     if (running === 0 && queue.length === 0 && ready.length === 0) break;
@@ -137,4 +139,11 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
     wake = undefined;
   }
   return { results: ids.map((id) => results.get(id)).filter((r): r is InstanceResult => r !== undefined), lockEntries };
+}
+
+/** Index of the first maximum. */
+function deepest(depths: number[]): number {
+  let best = 0;
+  for (let i = 1; i < depths.length; i++) if (depths[i] > depths[best]) best = i;
+  return best;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, deepMerge, diffJson } from '../../engine/json.js';
 import { importSpecifiers, packageName } from '../../engine/sources.js';
-import { buildDag, resolveTargets, withAncestors, withDescendants } from '../../engine/graph.js';
+import { buildDag, chainDepths, resolveTargets, withAncestors, withDescendants } from '../../engine/graph.js';
 import { effectiveParams, parseOverride, parseParamsFile } from '../../engine/params.js';
 import { validateParams } from '../../engine/validate.js';
 import { explainChange, describeReason, fingerprintKey, type Fingerprint } from '../../engine/fingerprint.js';
@@ -72,6 +72,15 @@ describe('DAG', () => {
     expect(withDescendants(dag, ['b'])).toEqual(['b', 'c']);
     expect(() => resolveTargets(dag, ['figure:cc'])).toThrow(/unknown target "figure:cc".*closest ids: figure:c/);
     expect(() => resolveTargets(dag, ['zz*'])).toThrow(/matches no instance/);
+  });
+
+  it('gives each selected instance the length of its longest chain of selected dependents (the scheduler runs the deepest first)', () => {
+    const dag = buildDag([
+      { kind: 'k', module: 'm.ts', instances: [inst('c', { x: 'b' }), inst('b', { x: 'a' }), inst('a'), inst('d', { x: 'a' }), inst('e')] },
+    ]);
+    expect(Object.fromEntries(chainDepths(dag, dag.order))).toEqual({ a: 3, b: 2, c: 1, d: 1, e: 1 });
+    // Only the selection counts: without c, b is a sink.
+    expect(Object.fromEntries(chainDepths(dag, ['a', 'b', 'd']))).toEqual({ a: 2, b: 1, d: 1 });
   });
 
   it('names the culprits of a cycle, a dangling dependency, a duplicate id and a clashing alias', () => {
