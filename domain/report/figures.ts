@@ -108,7 +108,8 @@ export interface SaliencyData {
 }
 
 export function figure5Chart(data: SaliencyData[]): BuiltFigure {
-  const versionLabel = (v: string, s: number) => (v === 'transformed' ? `ShrinkPad-${s}(attacked)` : v);
+  // Short labels: the three bars of a group sit under one another's labels otherwise.
+  const versionLabel = (v: string, s: number) => (v === 'transformed' ? `ShrinkPad-${s}` : v);
   const rows: Row[] = data.flatMap((d) =>
     (['standard', 'enhanced'] as const).flatMap((variant) =>
       (['benign', 'attacked', 'transformed'] as const).map((v) => ({
@@ -125,7 +126,7 @@ export function figure5Chart(data: SaliencyData[]): BuiltFigure {
     paper: paperStatement('fig5'),
     spec: groupedBar(rows, {
       title: 'Share of saliency on the trigger',
-      category: { field: 'version', title: 'Image' },
+      category: { field: 'version', title: 'Image (ShrinkPad: the attacked image, transformed)' },
       group: { field: 'attack', title: 'Attack' },
       value: { field: 'share', title: 'Saliency on the trigger (%)', domain: [0, 100] },
       facet: data.length > 1 ? { field: 'model', title: 'Model' } : undefined,
