@@ -119,3 +119,30 @@ describe('one-pass Square gradient', () => {
     });
   }
 });
+
+describe('block copies on the wasm heap', () => {
+  // 16 and 48 bytes take the v128 path; 12 (not a multiple of 16) and 512 (over its limit) take memory.copy.
+  for (const floats of [4, 12, 3, 128]) {
+    it(`copy a strided grid of ${floats * 4}-byte blocks exactly`, async () => {
+      await ensureWasm();
+      const { copyBlocks } = await import('../../domain/backend/wasm/simd-kernels.js');
+      const { allocFloat32, disposeInfo, heapView } = await import('../../domain/backend/wasm/kernel-calls.js');
+      const backend = tf.backend() as Parameters<typeof copyBlocks>[0];
+      const rows = 3, cols = 5, srcCol = floats + 2, srcRow = cols * srcCol + 1, dstCol = floats + 1, dstRow = cols * dstCol + 3;
+      const src = allocFloat32(backend, [rows * srcRow + 7]);
+      const dst = allocFloat32(backend, [rows * dstRow + 2]);
+      heapView(backend, src.info).set(Float32Array.from({ length: rows * srcRow + 7 }, (_, i) => i + 0.5));
+      heapView(backend, dst.info).fill(-1);
+      const expected = new Float32Array(rows * dstRow + 2).fill(-1);
+      const source = heapView(backend, src.info);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          for (let k = 0; k < floats; k++) expected[1 + r * dstRow + c * dstCol + k] = source[2 + r * srcRow + c * srcCol + k];
+        }
+      }
+      copyBlocks(backend, src.info, 2 * 4, dst.info, 1 * 4, { rows, cols, blockBytes: floats * 4, srcRow: srcRow * 4, srcCol: srcCol * 4, dstRow: dstRow * 4, dstCol: dstCol * 4 });
+      expect(Array.from(heapView(backend, dst.info))).toEqual(Array.from(expected));
+      disposeInfo(backend, src.info, dst.info);
+    });
+  }
+});

@@ -193,37 +193,13 @@ const batchNormGradFn: FunctionDef = (() => {
 /**
  * A grid of rows x cols blocks of `blockBytes`, each copied from
  * src + r*srcRow + c*srcCol to dst + r*dstRow + c*dstCol (slices, interleaving).
+ * `copyOne(s, d, blockBytes, k)` emits the copy of one block from local s to local d
+ * (local k is free for it to use).
  */
-const copyBlocksFn: FunctionDef = (() => {
-  const [src, dst, rows, cols, blockBytes, srcRow, srcCol, dstRow, dstCol, r, c, s, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  return {
-    name: 'copy_blocks', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32],
-    body: [
-      i32(0), set(r),
-      ...whileLess(r, rows, [
-        get(src), get(r), get(srcRow), op.i32Mul, op.i32Add, set(s),
-        get(dst), get(r), get(dstRow), op.i32Mul, op.i32Add, set(d),
-        i32(0), set(c),
-        ...whileLess(c, cols, [
-          get(d), get(s), get(blockBytes), op.memoryCopy,
-          get(s), get(srcCol), op.i32Add, set(s),
-          get(d), get(dstCol), op.i32Add, set(d),
-          get(c), i32(1), op.i32Add, set(c),
-        ]),
-        get(r), i32(1), op.i32Add, set(r),
-      ]),
-    ],
-  };
-})();
-
-/**
- * copy_blocks for blocks of a few vectors (blockBytes a multiple of 16): v128 loads and stores
- * inline, where memory.copy's per-call cost dominated (one output row of an 8x8 map is 32 bytes).
- */
-const copyBlocksV128Fn: FunctionDef = (() => {
+function blockCopier(name: string, copyOne: (s: number, d: number, blockBytes: number, k: number) => number[][]): FunctionDef {
   const [src, dst, rows, cols, blockBytes, srcRow, srcCol, dstRow, dstCol, r, c, s, d, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   return {
-    name: 'copy_blocks_v128', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32],
+    name, params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32],
     body: [
       i32(0), set(r),
       ...whileLess(r, rows, [
@@ -231,13 +207,7 @@ const copyBlocksV128Fn: FunctionDef = (() => {
         get(dst), get(r), get(dstRow), op.i32Mul, op.i32Add, set(d),
         i32(0), set(c),
         ...whileLess(c, cols, [
-          i32(0), set(k),
-          ...whileLess(k, blockBytes, [
-            get(d), get(k), op.i32Add,
-            get(s), get(k), op.i32Add, op.v128Load(),
-            op.v128Store(),
-            get(k), i32(16), op.i32Add, set(k),
-          ]),
+          ...copyOne(s, d, blockBytes, k),
           get(s), get(srcCol), op.i32Add, set(s),
           get(d), get(dstCol), op.i32Add, set(d),
           get(c), i32(1), op.i32Add, set(c),
@@ -246,7 +216,24 @@ const copyBlocksV128Fn: FunctionDef = (() => {
       ]),
     ],
   };
-})();
+}
+
+/** Each block with memory.copy (memmove: safe for overlapping source and destination). */
+const copyBlocksFn = blockCopier('copy_blocks', (s, d, blockBytes) => [get(d), get(s), get(blockBytes), op.memoryCopy]);
+
+/**
+ * Blocks of a few vectors (blockBytes a multiple of 16), with v128 loads and stores inline,
+ * where memory.copy's per-call cost dominated (one output row of an 8x8 map is 32 bytes).
+ */
+const copyBlocksV128Fn = blockCopier('copy_blocks_v128', (s, d, blockBytes, k) => [
+  i32(0), set(k),
+  ...whileLess(k, blockBytes, [
+    get(d), get(k), op.i32Add,
+    get(s), get(k), op.i32Add, op.v128Load(),
+    op.v128Store(),
+    get(k), i32(16), op.i32Add, set(k),
+  ]),
+]);
 
 /**
  * MaxPool gradient for 2x2 windows at stride 2 that tile the input exactly
