@@ -108,7 +108,7 @@ export interface SaliencyData {
 }
 
 export function figure5Chart(data: SaliencyData[]): BuiltFigure {
-  // Short labels: the three bars of a group sit under one another's labels otherwise.
+  // Short labels and axis title: longer ones run into the neighbouring bar group or facet.
   const versionLabel = (v: string, s: number) => (v === 'transformed' ? `ShrinkPad-${s}` : v);
   const rows: Row[] = data.flatMap((d) =>
     (['standard', 'enhanced'] as const).flatMap((variant) =>
@@ -122,11 +122,11 @@ export function figure5Chart(data: SaliencyData[]): BuiltFigure {
   );
   return {
     title: 'Saliency maps of benign, attacked and transformed attacked images',
-    caption: 'Grid: each image beside its vanilla-gradient saliency map (viridis overlay, brighter = larger |gradient|), for the standard attack (top rows) and the enhanced attack (bottom rows). The companion chart gives the mean share of saliency that falls on the trigger (for transformed images: where ShrinkPad moved it).',
+    caption: 'Grid: each image beside its vanilla-gradient saliency map (viridis overlay, brighter = larger |gradient|), for the standard attack (top rows) and the enhanced attack (bottom rows). The companion chart gives the mean share of saliency that falls on the trigger; its ShrinkPad bars are the attacked images after ShrinkPad, whose trigger share is measured where ShrinkPad moved the trigger.',
     paper: paperStatement('fig5'),
     spec: groupedBar(rows, {
       title: 'Share of saliency on the trigger',
-      category: { field: 'version', title: 'Image (ShrinkPad: the attacked image, transformed)' },
+      category: { field: 'version', title: 'Image' },
       group: { field: 'attack', title: 'Attack' },
       value: { field: 'share', title: 'Saliency on the trigger (%)', domain: [0, 100] },
       facet: data.length > 1 ? { field: 'model', title: 'Model' } : undefined,
