@@ -6,9 +6,10 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { archSpecs, globalSeed, profileName, reportParams, type ArchSpec, type ReportParams } from '../domain/analyses/params.js';
-import { readEvalMetrics, type EvalMetrics } from '../domain/analyses/inputs.js';
+import { readEvalMetrics } from '../domain/analyses/inputs.js';
 import { readDatasetInfo } from '../domain/data/format.js';
-import { table1, table2, table3, table4, table5, table6, tableNeeds, type TableContext, type BuiltTable } from '../domain/report/paper-tables.js';
+import { table1, table2, table3, table4, table5, table6, tableNeeds, type TableContext, type TableMetrics, type BuiltTable } from '../domain/report/paper-tables.js';
+import { readDetection } from '../domain/report/detection.js';
 import { toCsv, toMarkdown } from '../domain/report/tables.js';
 import { writeEntry, provenanceOf } from '../domain/report/entry.js';
 import { defenseSecondsFromMeta, upstreamWallSeconds } from '../domain/report/costs.js';
@@ -65,11 +66,11 @@ const kind: StageKind<TableStageParams> = {
   instances: (params: JsonObject) => instancesGiven(params, evaluatedIds(params)),
   async run(ctx: StageContext<TableStageParams>): Promise<void> {
     const p = ctx.params;
-    const metrics = new Map<string, EvalMetrics>();
+    const metrics = new Map<string, TableMetrics>();
     // Results come from the files; costs (Table 5) only from meta.json, where runs record measurements of themselves.
     for (const [name, u] of Object.entries(ctx.inputs)) {
       if (!name.startsWith('ev:')) continue;
-      const m = await readEvalMetrics(u.dir);
+      const m: TableMetrics = { ...(await readEvalMetrics(u.dir)), detection: await readDetection(u.dir) };
       m.defenseSeconds = p.table === 'table5' ? defenseSecondsFromMeta(u.meta.extra, u.id) : undefined;
       metrics.set(name, m);
     }

@@ -6,9 +6,12 @@ import { text, value, type ResultTable, type Cell } from './tables.js';
 import { factKey, type Facts } from './facts.js';
 import { TABLE1, TABLE2, TABLE3, TABLE4, TABLE5, TABLE6, ARCH_LABEL, ATTACK_LABEL, type Arch, type PaperAttack, type Table1Defense, type ColorShift } from './paper-numbers.js';
 import type { EvalMetrics } from '../analyses/inputs.js';
+import type { Detection } from './detection.js';
 import type { ArchSpec } from '../analyses/params.js';
 
-export type MetricsLookup = (arch: string, attack: string, variant: 'standard' | 'enhanced', defense: string) => EvalMetrics | undefined;
+/** An evaluation's metrics as the tables read them: a detecting defense adds what it flagged. */
+export type TableMetrics = EvalMetrics & { detection?: Detection };
+export type MetricsLookup = (arch: string, attack: string, variant: 'standard' | 'enhanced', defense: string) => TableMetrics | undefined;
 
 export interface TableContext {
   archs: ArchSpec[];
@@ -61,6 +64,14 @@ function defenseLine(defense: string, attackLabel: string, model: string, paper:
   return `${defense} takes ${attackLabel} ASR ${paperText}; here (${model}) from ${pctOr(ours.from)} to ${pctOr(ours.to)}`;
 }
 
+/** Neural Cleanse's mitigation is only as good as its detection: say which class it flagged. */
+function detectionLine(model: string, attackLabel: string, d: Detection): string {
+  const flagged = d.flagged.length ? `flagged class ${d.flagged.join(', ')}` : 'flagged no class';
+  const verdict = d.targetFlagged ? 'the target among them' : `not the target ${d.target}`;
+  const consequence = d.targetFlagged ? '' : d.flagged.length ? '; its unlearning used the flagged class\'s reversed trigger, not the backdoor\'s' : '; nothing was unlearned';
+  return `Neural Cleanse on ${model} / ${attackLabel}: ${flagged}, ${verdict} (target anomaly index ${d.targetAnomalyIndex.toFixed(2)})${consequence}`;
+}
+
 export function table1(ctx: TableContext): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
@@ -84,6 +95,10 @@ export function table1(ctx: TableContext): BuiltTable {
         const paper = isPaperAttack(attack) ? { from: TABLE1.standard[a.paper][attack].asr, to: TABLE1[d][a.paper][attack].asr } : {};
         lines.push(defenseLine(DEFENSE_LABEL[d], ATTACK_LABEL[attack] ?? attack, a.arch, paper, { from: none, to }));
       }
+    }
+    for (const attack of ctx.attacks) {
+      const det = ctx.lookup(a.arch, attack, 'standard', ctx.defenseIds['neural-cleanse'])?.detection;
+      if (det) lines.push(detectionLine(a.arch, ATTACK_LABEL[attack] ?? attack, det));
     }
     rows.push({ arch: text(archLabel(a)), attack: text('none (benign model)'), defense: text(DEFENSE_LABEL.standard), clean: value(benign?.clean, undefined), asr: value(benign?.asr, undefined, 'not applicable (no trigger)'), base: baselineCell(benign) });
   }
