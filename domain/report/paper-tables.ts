@@ -66,10 +66,13 @@ function defenseLine(defense: string, attackLabel: string, model: string, paper:
 
 /** Neural Cleanse's mitigation is only as good as its detection: say which class it flagged. */
 function detectionLine(model: string, attackLabel: string, d: Detection): string {
-  const flagged = d.flagged.length ? `flagged class ${d.flagged.join(', ')}` : 'flagged no class';
-  const verdict = d.targetFlagged ? 'the target among them' : `not the target ${d.target}`;
-  const consequence = d.targetFlagged ? '' : d.flagged.length ? '; its unlearning used the flagged class\'s reversed trigger, not the backdoor\'s' : '; nothing was unlearned';
-  return `Neural Cleanse on ${model} / ${attackLabel}: ${flagged}, ${verdict} (target anomaly index ${d.targetAnomalyIndex.toFixed(2)})${consequence}`;
+  const rank = d.targetNormRank === undefined ? '' : d.targetNormRank === 1 ? `; its reversed trigger was the smallest of ${d.classes}` : `; its reversed trigger ranked ${d.targetNormRank} of ${d.classes} by size`;
+  const target = `target ${d.target}: anomaly index ${d.targetAnomalyIndex.toFixed(2)}${rank}`;
+  const what =
+    d.targetFlagged ? `flagged class ${d.flagged.join(', ')}, the target among them (${target})`
+    : d.flagged.length ? `flagged class ${d.flagged.join(', ')}, not the target (${target}); its unlearning used the flagged class's reversed trigger, not the backdoor's`
+    : `flagged no class (${target}), so nothing was unlearned`;
+  return `Neural Cleanse on ${model} / ${attackLabel}: ${what}`;
 }
 
 export function table1(ctx: TableContext): BuiltTable {

@@ -152,12 +152,12 @@ describe('Table 1: Neural Cleanse detection', () => {
     const lookup = (_arch: string, attack: string, _variant: string, defense: string) => {
       if (defense !== 'neural-cleanse') return { clean: 60, asr: 100, targetRateClean: 5 };
       return attack === 'badnets'
-        ? { clean: 55, asr: 99.9, targetRateClean: 9, detection: { flagged: [6], target: 4, targetFlagged: false, targetAnomalyIndex: 0.14 } }
+        ? { clean: 55, asr: 99.9, targetRateClean: 9, detection: { flagged: [6], target: 4, targetFlagged: false, targetAnomalyIndex: 0.14, targetNormRank: 3, classes: 10 } }
         : { clean: 58, asr: 1, targetRateClean: 2, detection: { flagged: [4], target: 4, targetFlagged: true, targetAnomalyIndex: 3.2 } };
     };
     const { lines } = table1({ archs: [{ arch: 'vgg-narrow', paper: 'vgg19' }], attacks: ['badnets', 'blended'], defenseIds, lookup });
-    expect(lines).toContain("Neural Cleanse on vgg-narrow / BadNets: flagged class 6, not the target 4 (target anomaly index 0.14); its unlearning used the flagged class's reversed trigger, not the backdoor's");
-    expect(lines).toContain('Neural Cleanse on vgg-narrow / Blended Attack: flagged class 4, the target among them (target anomaly index 3.20)');
+    expect(lines).toContain("Neural Cleanse on vgg-narrow / BadNets: flagged class 6, not the target (target 4: anomaly index 0.14; its reversed trigger ranked 3 of 10 by size); its unlearning used the flagged class's reversed trigger, not the backdoor's");
+    expect(lines).toContain('Neural Cleanse on vgg-narrow / Blended Attack: flagged class 4, the target among them (target 4: anomaly index 3.20)');
   });
 
   it('reads the detection from metrics.json and rejects a malformed one', async () => {
@@ -165,6 +165,8 @@ describe('Table 1: Neural Cleanse detection', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nc-metrics-'));
     writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: 0.5, asr: 0.9, targetRateClean: 0.1, detected: [6], target: 4, targetFlagged: false, targetAnomalyIndex: 0.14 }));
     expect(await readDetection(dir)).toEqual({ flagged: [6], target: 4, targetFlagged: false, targetAnomalyIndex: 0.14 });
+    writeFileSync(join(dir, 'anomaly.json'), JSON.stringify({ norms: [50, 60, 40, 70, 13, 80] }));
+    expect(await readDetection(dir)).toEqual({ flagged: [6], target: 4, targetFlagged: false, targetAnomalyIndex: 0.14, targetNormRank: 1, classes: 6 });
     writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: 0.5, detected: 'six', target: 4 }));
     await expect(readDetection(dir)).rejects.toThrow(/'detected' needs integer labels/);
     writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ cleanAccuracy: 0.5, asr: 0.1 }));
