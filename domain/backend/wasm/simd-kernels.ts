@@ -27,6 +27,11 @@ function flushInto(a: number, acc: number, offset = 0): number[][] {
   ];
 }
 
+/** for (local = 0; local < limit; local += step) { ...body } */
+function countUp(local: number, limit: number, step: number, body: number[][]): number[][] {
+  return [i32(0), set(local), ...whileLess(local, limit, [...body, get(local), i32(step), op.i32Add, set(local)])];
+}
+
 /** while (local < limit) { ...body } */
 function whileLess(local: number, limit: number, body: number[][]): number[][] {
   return [op.block, op.loop, get(local), get(limit), op.i32GeU, op.brIf(1), ...body, op.br(0), op.end, op.end];
@@ -38,14 +43,12 @@ const reluGradFn: FunctionDef = (() => {
   return {
     name: 'relu_grad', params: [I32, I32, I32, I32], locals: [I32, V128],
     body: [
-      i32(0), set(i),
-      ...whileLess(i, nbytes, [
+      ...countUp(i, nbytes, 16, [
         get(x), get(i), op.i32Add, op.v128Load(), set(vx),
         get(out), get(i), op.i32Add,
         get(dy), get(i), op.i32Add, op.v128Load(), get(vx), op.v128Zero, op.f32x4Gt, op.v128And,
         get(vx), get(vx), op.f32x4Sub, op.f32x4Add,
         op.v128Store(),
-        get(i), i32(16), op.i32Add, set(i),
       ]),
     ],
   };
@@ -58,12 +61,10 @@ const scaledProductFn: FunctionDef = (() => {
     name: 'scaled_product', params: [I32, I32, I32, I32, F32], locals: [I32, V128],
     body: [
       get(factor), op.f32x4Splat, set(f),
-      i32(0), set(i),
-      ...whileLess(i, nbytes, [
+      ...countUp(i, nbytes, 16, [
         get(out), get(i), op.i32Add,
         get(a), get(i), op.i32Add, op.v128Load(), get(b), get(i), op.i32Add, op.v128Load(), op.f32x4Mul, get(f), op.f32x4Mul,
         op.v128Store(),
-        get(i), i32(16), op.i32Add, set(i),
       ]),
     ],
   };
@@ -91,12 +92,9 @@ const packChannelsFn: FunctionDef = (() => {
     name: 'pack_channels', params: [I32, I32, I32, I32, I32, I32, I32],
     locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128],
     body: [
-      i32(0), set(y),
-      ...whileLess(y, h, [
-        i32(0), set(x),
-        ...whileLess(x, w, [
-          i32(0), set(c),
-          ...whileLess(c, cb, [
+      ...countUp(y, h, 1, [
+        ...countUp(x, w, 4, [
+          ...countUp(c, cb, 16, [
             get(src), get(y), get(w), op.i32Mul, get(x), op.i32Add, get(cb), op.i32Mul, op.i32Add, get(c), op.i32Add, set(s),
             get(dst), get(c), i32(2), op.i32ShrU, get(chanStride), op.i32Mul, op.i32Add,
             get(y), get(rowStride), op.i32Mul, op.i32Add, get(x), i32(4), op.i32Mul, op.i32Add, set(d),
@@ -107,11 +105,8 @@ const packChannelsFn: FunctionDef = (() => {
             get(r2), get(r3), op.shuffle(HI_PAIRS), set(t3),
             ...storeChannel(0, t0, t2, LO_HALVES), ...storeChannel(1, t0, t2, HI_HALVES),
             ...storeChannel(2, t1, t3, LO_HALVES), ...storeChannel(3, t1, t3, HI_HALVES),
-            get(c), i32(16), op.i32Add, set(c),
           ]),
-          get(x), i32(4), op.i32Add, set(x),
         ]),
-        get(y), i32(1), op.i32Add, set(y),
       ]),
     ],
   };
@@ -131,8 +126,7 @@ const columnSumsFn: FunctionDef = (() => {
       i32(0), set(r0),
       ...whileLess(r0, rows, [
         ...blockEnd(r0, blockRows, rows, rEnd),
-        i32(0), set(jb),
-        ...whileLess(jb, rowBytes, [
+        ...countUp(jb, rowBytes, 16, [
           op.v128Zero, set(acc),
           get(src), get(r0), get(rowBytes), op.i32Mul, op.i32Add, get(jb), op.i32Add, set(p),
           get(src), get(rEnd), get(rowBytes), op.i32Mul, op.i32Add, get(jb), op.i32Add, set(pEnd),
@@ -142,7 +136,6 @@ const columnSumsFn: FunctionDef = (() => {
           ]),
           get(acc64), get(jb), get(jb), op.i32Add, op.i32Add, set(a),
           ...flushInto(a, acc),
-          get(jb), i32(16), op.i32Add, set(jb),
         ]),
         get(rEnd), set(r0),
       ]),
@@ -164,8 +157,7 @@ const batchNormGradFn: FunctionDef = (() => {
       i32(0), set(r0),
       ...whileLess(r0, rows, [
         ...blockEnd(r0, blockRows, rows, rEnd),
-        i32(0), set(jb),
-        ...whileLess(jb, rowBytes, [
+        ...countUp(jb, rowBytes, 16, [
           op.v128Zero, set(acc1), op.v128Zero, set(acc2),
           get(mean), get(jb), op.i32Add, op.v128Load(), set(m),
           get(coef), get(jb), op.i32Add, op.v128Load(), set(cf),
@@ -182,7 +174,6 @@ const batchNormGradFn: FunctionDef = (() => {
           ...flushInto(a, acc1),
           get(a), get(rowBytes), get(rowBytes), op.i32Add, op.i32Add, set(a),
           ...flushInto(a, acc2),
-          get(jb), i32(16), op.i32Add, set(jb),
         ]),
         get(rEnd), set(r0),
       ]),
@@ -201,18 +192,14 @@ function blockCopier(name: string, copyOne: (s: number, d: number, blockBytes: n
   return {
     name, params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32],
     body: [
-      i32(0), set(r),
-      ...whileLess(r, rows, [
+      ...countUp(r, rows, 1, [
         get(src), get(r), get(srcRow), op.i32Mul, op.i32Add, set(s),
         get(dst), get(r), get(dstRow), op.i32Mul, op.i32Add, set(d),
-        i32(0), set(c),
-        ...whileLess(c, cols, [
+        ...countUp(c, cols, 1, [
           ...copyOne(s, d, blockBytes, k),
           get(s), get(srcCol), op.i32Add, set(s),
           get(d), get(dstCol), op.i32Add, set(d),
-          get(c), i32(1), op.i32Add, set(c),
         ]),
-        get(r), i32(1), op.i32Add, set(r),
       ]),
     ],
   };
@@ -226,12 +213,10 @@ const copyBlocksFn = blockCopier('copy_blocks', (s, d, blockBytes) => [get(d), g
  * where memory.copy's per-call cost dominated (one output row of an 8x8 map is 32 bytes).
  */
 const copyBlocksV128Fn = blockCopier('copy_blocks_v128', (s, d, blockBytes, k) => [
-  i32(0), set(k),
-  ...whileLess(k, blockBytes, [
+  ...countUp(k, blockBytes, 16, [
     get(d), get(k), op.i32Add,
     get(s), get(k), op.i32Add, op.v128Load(),
     op.v128Store(),
-    get(k), i32(16), op.i32Add, set(k),
   ]),
 ]);
 
@@ -258,12 +243,9 @@ const maxPoolGrad2x2Fn: FunctionDef = (() => {
     name: 'max_pool_grad_2x2', params: [I32, I32, I32, I32, I32, I32, I32],
     locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, V128, V128],
     body: [
-      i32(0), set(r),
-      ...whileLess(r, rows, [
-        i32(0), set(xo),
-        ...whileLess(xo, ow, [
-          i32(0), set(j),
-          ...whileLess(j, cb, [
+      ...countUp(r, rows, 1, [
+        ...countUp(xo, ow, 1, [
+          ...countUp(j, cb, 16, [
             get(r), get(rowBytes), op.i32Mul, get(r), get(rowBytes), op.i32Mul, op.i32Add,
             get(xo), get(cb), op.i32Mul, get(xo), get(cb), op.i32Mul, op.i32Add, op.i32Add, get(j), op.i32Add, set(o00),
             get(r), get(ow), op.i32Mul, get(xo), op.i32Add, get(cb), op.i32Mul, get(j), op.i32Add, set(q),
@@ -274,11 +256,8 @@ const maxPoolGrad2x2Fn: FunctionDef = (() => {
             ...challenge(2, [w0, w1]), get(gt), set(w2),
             ...challenge(3, [w0, w1, w2]),
             ...store(0, [get(w0)]), ...store(1, [get(w1)]), ...store(2, [get(w2)]), ...store(3, [get(gt)]),
-            get(j), i32(16), op.i32Add, set(j),
           ]),
-          get(xo), i32(1), op.i32Add, set(xo),
         ]),
-        get(r), i32(1), op.i32Add, set(r),
       ]),
     ],
   };
