@@ -23,9 +23,12 @@ const cases: Case[] = [
   { n: 2, h: 9, w: 11, ci: 3, co: 2, k: [2, 2], s: 3, pad: 'same' },
   { n: 2, h: 13, w: 12, ci: 5, co: 3, k: [5, 5], s: 2, pad: 'same' },
   { n: 1, h: 7, w: 7, ci: 2, co: 3, k: [5, 3], s: 3, pad: 'valid' },
-  // 16x16 and larger stride-1 outputs take the grid path inside the kernel.
+  // Output widths and channels that are multiples of 4 take the tap kernel, at any stride; the rest go over the batch axis.
   { n: 2, h: 16, w: 17, ci: 3, co: 4, k: [3, 3], s: 1, pad: 'same' },
   { n: 2, h: 18, w: 19, ci: 2, co: 3, k: [3, 3], s: 1, pad: 'valid' },
+  { n: 2, h: 16, w: 16, ci: 8, co: 24, k: [3, 3], s: 2, pad: 'same' },
+  { n: 3, h: 10, w: 10, ci: 4, co: 8, k: [3, 3], s: 2, pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 4, co: 12, k: [1, 1], s: 2, pad: 'valid' },
 ];
 
 describe('wasm conv2d gradients match cpu', () => {
@@ -64,42 +67,51 @@ describe('wasm conv2d gradients match cpu', () => {
   });
 });
 
-describe('row filter gradient (the stride-1 path for maps of 4x4 and more), called directly', () => {
-  const geometries: { name: string; k: number[]; pad: number[]; h: number; w: number; ci?: number }[] = [
-    { name: '3x3 same', k: [3, 3], pad: [1, 1, 1, 1], h: 6, w: 7 },
-    { name: '3x3 valid', k: [3, 3], pad: [0, 0, 0, 0], h: 7, w: 6 },
-    { name: '5x3 same', k: [5, 3], pad: [2, 2, 1, 1], h: 6, w: 5 },
-    { name: '4x4 same (uneven padding)', k: [4, 4], pad: [1, 2, 1, 2], h: 5, w: 6 },
-    { name: '1x1', k: [1, 1], pad: [0, 0, 0, 0], h: 4, w: 5 },
-    // Width and channels multiples of 4: x is packed by the SIMD 4x4 transpose.
-    { name: '3x3 same, SIMD packing', k: [3, 3], pad: [1, 1, 1, 1], h: 5, w: 8, ci: 8 },
-    { name: '5x3 valid, SIMD packing', k: [5, 3], pad: [0, 0, 0, 0], h: 7, w: 4, ci: 4 },
-    { name: '4x4 same (uneven padding), SIMD packing', k: [4, 4], pad: [1, 2, 1, 2], h: 6, w: 12, ci: 12 },
+describe('tap filter gradient (output width and channels multiples of 4, any stride), called directly', () => {
+  // pad is [top, bottom, left, right]. Channel counts cross the kernel's tiles: rows (kh*kw*ci) in tiles of 6 plus a
+  // shorter one, columns in tiles of 16, 8 and 4 channels.
+  const geometries: { name: string; k: number[]; s: number[]; pad: number[]; h: number; w: number; ci: number; co: number }[] = [
+    { name: '3x3 same', k: [3, 3], s: [1, 1], pad: [1, 1, 1, 1], h: 6, w: 8, ci: 3, co: 4 },
+    { name: '3x3 valid, 28 channels out (16 + 8 + 4)', k: [3, 3], s: [1, 1], pad: [0, 0, 0, 0], h: 7, w: 6, ci: 5, co: 28 },
+    { name: '5x3 same', k: [5, 3], s: [1, 1], pad: [2, 2, 1, 1], h: 6, w: 4, ci: 2, co: 8 },
+    { name: '4x4 same (uneven padding)', k: [4, 4], s: [1, 1], pad: [1, 2, 1, 2], h: 5, w: 8, ci: 3, co: 16 },
+    { name: '1x1', k: [1, 1], s: [1, 1], pad: [0, 0, 0, 0], h: 4, w: 4, ci: 7, co: 4 },
+    { name: '3x3 same, SIMD packing', k: [3, 3], s: [1, 1], pad: [1, 1, 1, 1], h: 5, w: 8, ci: 8, co: 12 },
+    // Strided: phases packed through the [N*H/s, s, W/s, s*C] view (SIMD where W/s and s*C are multiples of 4, else not) ...
+    { name: '3x3 stride 2, TF same, SIMD view packing', k: [3, 3], s: [2, 2], pad: [0, 1, 0, 1], h: 8, w: 16, ci: 2, co: 8 },
+    { name: '3x3 stride 2 on a zero-padded input (ResNet down-sampling)', k: [3, 3], s: [2, 2], pad: [0, 0, 0, 0], h: 10, w: 10, ci: 4, co: 4 },
+    { name: '1x1 stride 2 (ResNet shortcut)', k: [1, 1], s: [2, 2], pad: [0, 0, 0, 0], h: 8, w: 8, ci: 4, co: 20 },
+    // ... and element by element where the padding or the size does not divide by the stride.
+    { name: '3x3 stride 2, odd padding', k: [3, 3], s: [2, 2], pad: [1, 1, 1, 1], h: 9, w: 15, ci: 3, co: 4 },
+    { name: '5x5 stride 3x2, uneven padding', k: [5, 5], s: [3, 2], pad: [2, 1, 1, 2], h: 11, w: 9, ci: 2, co: 8 },
   ];
   for (const g of geometries) {
     it(`${g.name}: same result for every chunk size, equal to cpu`, async () => {
-      const { filterGradientByRows } = await import('../../domain/backend/wasm/filter-grad-rows.js');
-      const rng = new Rng(`grid-${g.name}`);
+      const { filterGradientByTaps } = await import('../../domain/backend/wasm/filter-grad-taps.js');
+      const rng = new Rng(`taps-${g.name}`);
       const [top, bottom, left, right] = g.pad;
-      const n = 5, ci = g.ci ?? 3, co = 4;
-      const oh = g.h + top + bottom - g.k[0] + 1;
-      const ow = g.w + left + right - g.k[1] + 1;
-      const xs = randomArray(rng, n * g.h * g.w * ci);
-      const dys = randomArray(rng, n * oh * ow * co);
-      const filterShape = [g.k[0], g.k[1], ci, co];
+      const [sh, sw] = g.s;
+      const n = 5;
+      const oh = Math.floor((g.h + top + bottom - g.k[0]) / sh) + 1;
+      const ow = Math.floor((g.w + left + right - g.k[1]) / sw) + 1;
+      expect(ow % 4).toBe(0);
+      const xs = randomArray(rng, n * g.h * g.w * g.ci);
+      const dys = randomArray(rng, n * oh * ow * g.co);
+      const filterShape = [g.k[0], g.k[1], g.ci, g.co];
       const err = await worstError(() => {
-        const x = tf.tensor4d(xs, [n, g.h, g.w, ci]);
-        const dy = tf.tensor4d(dys, [n, oh, ow, co]);
+        const x = tf.tensor4d(xs, [n, g.h, g.w, g.ci]);
+        const dy = tf.tensor4d(dys, [n, oh, ow, g.co]);
         if (tf.getBackend() === 'cpu') {
           const pad = [[0, 0], [top, bottom], [left, right], [0, 0]];
-          const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
+          const ref = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [sh, sw], pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
           return [ref, ref.clone(), ref.clone()];
         }
-        const backend = tf.backend() as Parameters<typeof filterGradientByRows>[0];
-        const geometry = { kh: g.k[0], kw: g.k[1], top, left, bottom, right };
+        const backend = tf.backend() as Parameters<typeof filterGradientByTaps>[0];
+        const geometry = { kh: g.k[0], kw: g.k[1], sh, sw, top, left, bottom, right };
         // Chunks of 1 and 2 images (with a remainder chunk) and one chunk for all.
-        const rowBytes = g.k[0] * g.k[1] * ci * oh * ow * 4;
-        return [1, 2, n].map((images) => tf.engine().makeTensorFromTensorInfo(filterGradientByRows(backend, x, dy, geometry, images * rowBytes)));
+        const hp = g.h + top + bottom, wp = g.w + left + right;
+        const imageBytes = (g.ci * Math.ceil(hp / sh) * sh * Math.ceil(wp / sw) * sw + oh * ow * g.co) * 4;
+        return [1, 2, n].map((images) => tf.engine().makeTensorFromTensorInfo(filterGradientByTaps(backend, x, dy, geometry, images * imageBytes)));
       });
       expect(err).toBeLessThan(1e-4);
     });

@@ -8,9 +8,9 @@
  *   input grid (the input pixels sharing a position modulo the stride see the
  *   filter taps of one residue class), interleaved into dx; the fallback
  *   spreads dy out with zeros, which costs stride^2 times the arithmetic;
- * - filter gradient, stride 1 on maps of 4x4 or more: the input's taps laid out as
- *   rows, times dy, in one matrix product per chunk of images (filter-grad-rows.ts);
- * - filter gradient otherwise (strided, or maps below 4x4): a convolution "over the batch axis": x
+ * - filter gradient where the output width and channels are multiples of 4 (any stride): a SIMD
+ *   kernel that sums (input tap) x dy over the output pixels, reading both in place (filter-grad-taps.ts);
+ * - filter gradient otherwise (for example 2x2 maps): a convolution "over the batch axis": x
  *   viewed as [inC, H, W, N] (batch as channels) convolved with dy viewed as a
  *   filter [outH, outW, N, outC] dilated by the stride, giving [inC, kH, kW, outC].
  *
@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { filterGradientByRows } from './filter-grad-rows.js';
+import { filterGradientByTaps, tapsGradientUnsupported } from './filter-grad-taps.js';
 import { allocFloat32, callWasmKernel, disposeInfo, heapView, type TensorInfo } from './kernel-calls.js';
 import { copyBlocks } from './simd-kernels.js';
 
@@ -285,16 +285,9 @@ export function conv2DBackpropInputKernel(fallback: tf.KernelFunc | undefined): 
   };
 }
 
-/**
- * Below this output size the row form's block copies are a few floats each and the batch-axis
- * convolution wins (bench/conv-grad-parts.ts, CPU ms, batch 128: 2x2x128->128 8.0 vs 6.3;
- * 4x4x128->128 23.5 vs 24.7; 8x8x64->64 23.8 vs 29.9; forward 4.4, 16.9, 17.6).
- */
-export const ROWS_MIN_OUTPUT_SIZE = 4;
-
-export function filterGradientMethod(info: Conv2DInfo): 'rows' | 'over-batch' {
-  const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
-  return stride1 && Math.min(info.outHeight, info.outWidth) >= ROWS_MIN_OUTPUT_SIZE ? 'rows' : 'over-batch';
+/** The tap kernel where it covers the shape; the batch-axis convolution for the rest (2x2 maps, odd widths). */
+export function filterGradientMethod(info: Conv2DInfo): 'taps' | 'over-batch' {
+  return tapsGradientUnsupported([info.batchSize, info.outHeight, info.outWidth, info.outChannels]) === null ? 'taps' : 'over-batch';
 }
 
 export function conv2DBackpropFilterKernel(): tf.KernelFunc {
@@ -305,8 +298,9 @@ export function conv2DBackpropFilterKernel(): tf.KernelFunc {
     const why = unsupportedReason(info);
     if (why !== null) throw new Error(`Conv2DBackpropFilter on wasm: unsupported configuration (${why}); use NHWC, dilation 1 and padding narrower than the filter`);
     const { top, left, bottom, right } = info.padInfo;
-    if (filterGradientMethod(info) === 'rows') {
-      return filterGradientByRows(backend as BackendWasm, x, dy, { kh: info.filterHeight, kw: info.filterWidth, top, left, bottom, right });
+    if (filterGradientMethod(info) === 'taps') {
+      const geometry = { kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth, top, left, bottom, right };
+      return filterGradientByTaps(backend as BackendWasm, x, dy, geometry);
     }
     return conv2dFilterGradient(backend as BackendWasm, x, dy, a.filterShape, info);
   };

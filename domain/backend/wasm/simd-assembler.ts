@@ -65,7 +65,11 @@ export const op = {
   select: [0x1b],
   /** memory.copy (bulk memory): dst, src, bytes on the stack. */
   memoryCopy: [0xfc, ...uleb(10), 0x00, 0x00],
+  /** i32.load (align hint 4 bytes). */
+  i32Load: (offset = 0) => [0x28, 0x02, ...uleb(offset)],
   v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 0x00, ...uleb(offset)],
+  /** One float32 from memory into all four lanes. */
+  v128Load32Splat: (offset = 0) => [0xfd, ...uleb(0x09), 0x02, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 0x00, ...uleb(offset)],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   /** Lanes 2,3 of a f32x4 moved to lanes 0,1 (for promoting the high half). */
@@ -85,6 +89,26 @@ export const op = {
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
 };
+
+const { get, set, i32 } = op;
+
+/** while (local < limit) { ...body } (unsigned compare) */
+export function whileLess(local: number, limit: number, body: number[][]): number[][] {
+  return [op.block, op.loop, get(local), get(limit), op.i32GeU, op.brIf(1), ...body, op.br(0), op.end, op.end];
+}
+
+/** for (local = 0; local < limit; local += step) { ...body } */
+export function countUp(local: number, limit: number, step: number, body: number[][]): number[][] {
+  return [i32(0), set(local), ...whileLess(local, limit, [...body, get(local), i32(step), op.i32Add, set(local)])];
+}
+
+/** Adds the float32x4 in local `acc` into the two float64x2 at address local `a` (+ `offset`). */
+export function flushInto(a: number, acc: number, offset = 0): number[][] {
+  return [
+    get(a), get(a), op.v128Load(offset), get(acc), op.f64x2PromoteLow, op.f64x2Add, op.v128Store(offset),
+    get(a), get(a), op.v128Load(offset + 16), get(acc), get(acc), op.highHalfToLow, op.f64x2PromoteLow, op.f64x2Add, op.v128Store(offset + 16),
+  ];
+}
 
 export interface FunctionDef {
   name: string;

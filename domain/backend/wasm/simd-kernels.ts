@@ -11,31 +11,13 @@
  * float64 accumulators, so long reductions keep float64-like accuracy.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { assemble, F32, I32, op, V128, type FunctionDef } from './simd-assembler.js';
+import { assemble, countUp, F32, flushInto, I32, op, V128, whileLess, type FunctionDef } from './simd-assembler.js';
 import type { TensorInfo } from './kernel-calls.js';
 
 /** Rows per block: a block of every array a kernel streams fits in a 32 KiB L1 cache. */
 const BLOCK_BYTES = 8192;
 
 const { get, set, i32 } = op;
-
-/** Adds the float32x4 in local `acc` into the two float64x2 at address local `a` (+ `offset`). */
-function flushInto(a: number, acc: number, offset = 0): number[][] {
-  return [
-    get(a), get(a), op.v128Load(offset), get(acc), op.f64x2PromoteLow, op.f64x2Add, op.v128Store(offset),
-    get(a), get(a), op.v128Load(offset + 16), get(acc), get(acc), op.highHalfToLow, op.f64x2PromoteLow, op.f64x2Add, op.v128Store(offset + 16),
-  ];
-}
-
-/** for (local = 0; local < limit; local += step) { ...body } */
-function countUp(local: number, limit: number, step: number, body: number[][]): number[][] {
-  return [i32(0), set(local), ...whileLess(local, limit, [...body, get(local), i32(step), op.i32Add, set(local)])];
-}
-
-/** while (local < limit) { ...body } */
-function whileLess(local: number, limit: number, body: number[][]): number[][] {
-  return [op.block, op.loop, get(local), get(limit), op.i32GeU, op.brIf(1), ...body, op.br(0), op.end, op.end];
-}
 
 /** out = dy where x > 0, 0 where x <= 0, NaN where x is NaN or infinite; n bytes, a multiple of 16. */
 const reluGradFn: FunctionDef = (() => {
@@ -276,8 +258,8 @@ interface SimdExports {
   max_pool_grad_2x2(x: number, dy: number, dx: number, rows: number, ow: number, channelBytes: number, rowBytes: number): void;
 }
 
-// One instance per wasm heap (in practice one per process), like the backend it extends.
-const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+// One instance per (wasm heap, module): in practice one per process, like the backend they extend.
+const instances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, WebAssembly.Exports>>();
 
 function heapMemory(backend: BackendWasm): WebAssembly.Memory {
   const memory = (backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
@@ -285,14 +267,24 @@ function heapMemory(backend: BackendWasm): WebAssembly.Memory {
   return memory;
 }
 
-function kernels(backend: BackendWasm): SimdExports {
+/** The exports of `module` instantiated on the backend's own memory (it imports `env.memory`). */
+export function instantiateOnHeap<T>(backend: BackendWasm, module: WebAssembly.Module): T {
   const memory = heapMemory(backend);
-  let k = instances.get(memory);
-  if (!k) {
-    k = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdExports;
-    instances.set(memory, k);
+  let byModule = instances.get(memory);
+  if (!byModule) {
+    byModule = new Map();
+    instances.set(memory, byModule);
   }
-  return k;
+  let exports = byModule.get(module);
+  if (!exports) {
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    byModule.set(module, exports);
+  }
+  return exports as T;
+}
+
+function kernels(backend: BackendWasm): SimdExports {
+  return instantiateOnHeap<SimdExports>(backend, compiled);
 }
 
 /** Byte address of a tensor's data on the wasm heap. */
