@@ -28,8 +28,9 @@ describe('batch norm in training mode: gradients match cpu', () => {
 });
 
 /** conv-BN-ReLU, a residual add, max and global average pooling, dense, softmax cross-entropy. */
-function tinyNet(): tf.LayersModel {
-  const input = tf.input({ shape: [9, 9, 3] });
+/** On 9x9 inputs every filter gradient goes over the batch axis; on 8x8 the first two take the tap kernel. */
+function tinyNet(size = 9): tf.LayersModel {
+  const input = tf.input({ shape: [size, size, 3] });
   let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'c1' }).apply(input) as tf.SymbolicTensor;
   h = tf.layers.batchNormalization({ name: 'bn1' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.reLU().apply(h) as tf.SymbolicTensor;
@@ -44,19 +45,19 @@ function tinyNet(): tf.LayersModel {
 }
 
 describe('a whole training-mode backward pass matches cpu', () => {
-  it('gradients of the loss with respect to every weight', async () => {
+  for (const size of [9, 8]) it(`gradients of the loss with respect to every weight (${size}x${size} inputs)`, async () => {
     await ensureWasm();
-    const rng = new Rng('tiny-net');
+    const rng = new Rng(`tiny-net-${size}`);
     await tf.setBackend('cpu');
-    const model = tinyNet();
+    const model = tinyNet(size);
     const weights = model.getWeights().map((w) => randomArray(rng, w.size, 0.5));
     const shapes = model.getWeights().map((w) => w.shape);
-    const xs = randomArray(rng, 6 * 9 * 9 * 3, 1);
+    const xs = randomArray(rng, 6 * size * size * 3, 1);
     const labels = Array.from({ length: 6 }, () => rng.int(0, 5));
     const err = await worstError(() => {
-      const m = tinyNet();
+      const m = tinyNet(size);
       m.setWeights(weights.map((w, i) => tf.tensor(w, shapes[i])));
-      const x = tf.tensor4d(xs, [6, 9, 9, 3]);
+      const x = tf.tensor4d(xs, [6, size, size, 3]);
       const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
       const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
         m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
@@ -92,8 +93,8 @@ describe('training steps on wasm leak nothing', () => {
     await ensureWasm();
     await tf.setBackend('wasm');
     const rng = new Rng('leak');
-    const model = tinyNet();
-    const x = tf.tensor4d(randomArray(rng, 4 * 9 * 9 * 3), [4, 9, 9, 3]);
+    const model = tinyNet(8);
+    const x = tf.tensor4d(randomArray(rng, 4 * 8 * 8 * 3), [4, 8, 8, 3]);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 5);
     const opt = tf.train.sgd(0.01);
     const step = () => { const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true); if (loss) loss.dispose(); };
