@@ -28,7 +28,7 @@ describe('batch norm in training mode: gradients match cpu', () => {
 });
 
 /** conv-BN-ReLU, a residual add, max and global average pooling, dense, softmax cross-entropy. */
-/** On 9x9 inputs every filter gradient goes over the batch axis; on 8x8 the first two take the tap kernel. */
+/** c1 and c2 (4 channels, 4+ pixels wide) take the tap filter gradient, c3 (6 channels) the batch-axis one; 9x9 inputs use the kernel's 1-pixel tail, 8x8 only its 4-pixel steps. */
 function tinyNet(size = 9): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3] });
   let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'c1' }).apply(input) as tf.SymbolicTensor;

@@ -8,9 +8,10 @@
  *   input grid (the input pixels sharing a position modulo the stride see the
  *   filter taps of one residue class), interleaved into dx; the fallback
  *   spreads dy out with zeros, which costs stride^2 times the arithmetic;
- * - filter gradient where the output width and channels are multiples of 4 (any stride): a SIMD
- *   kernel that sums (input tap) x dy over the output pixels, reading both in place (filter-grad-taps.ts);
- * - filter gradient otherwise (for example 2x2 maps): a convolution "over the batch axis": x
+ * - filter gradient where the output channels are a multiple of 4 and the output is 4 or more
+ *   pixels wide (any stride): a SIMD kernel that sums (input tap) x dy over the output pixels,
+ *   reading both in place (filter-grad-taps.ts);
+ * - filter gradient otherwise (2x2 maps, for example): a convolution "over the batch axis": x
  *   viewed as [inC, H, W, N] (batch as channels) convolved with dy viewed as a
  *   filter [outH, outW, N, outC] dilated by the stride, giving [inC, kH, kW, outC].
  *
@@ -285,9 +286,17 @@ export function conv2DBackpropInputKernel(fallback: tf.KernelFunc | undefined): 
   };
 }
 
-/** The tap kernel where it covers the shape; the batch-axis convolution for the rest (2x2 maps, odd widths). */
+/**
+ * Below this output width the tap kernel's rows are a pixel or three long and the batch-axis convolution wins
+ * (bench/conv-grad-parts.ts, CPU ms, batch 128, on a loaded machine: 2x2x128->128 8.8 vs 6.8; 3x3x128->128 17.5 vs
+ * 14.0; 4x4x128->128 22.4 vs 24.6; 5x5x64->64 8.8 vs 10.4).
+ */
+export const TAPS_MIN_OUTPUT_WIDTH = 4;
+
+/** The tap kernel where it covers the shape and wins; the batch-axis convolution for the rest. */
 export function filterGradientMethod(info: Conv2DInfo): 'taps' | 'over-batch' {
-  return tapsGradientUnsupported([info.batchSize, info.outHeight, info.outWidth, info.outChannels]) === null ? 'taps' : 'over-batch';
+  const covered = tapsGradientUnsupported([info.batchSize, info.outHeight, info.outWidth, info.outChannels]) === null;
+  return covered && info.outWidth >= TAPS_MIN_OUTPUT_WIDTH ? 'taps' : 'over-batch';
 }
 
 export function conv2DBackpropFilterKernel(): tf.KernelFunc {

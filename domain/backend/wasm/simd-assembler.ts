@@ -59,6 +59,7 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32And: [0x71],
   i32ShrU: [0x76],
   i32LtU: [0x49],
   i32GeU: [0x4f],

@@ -24,8 +24,8 @@ const { get, set, i32 } = op;
 const MAX_TILE_ROWS = 6;
 /** Column widths of a tile, in vectors of 4 floats, widest first. */
 const TILE_VECTORS = [4, 2, 1] as const;
-/** Pixels per step of the inner loop (unrolled): output widths must be multiples of it. */
-export const PIXELS_PER_STEP = 4;
+/** Pixels per step of the unrolled inner loop; the rest of each output row goes one pixel at a time. */
+const PIXELS_PER_STEP = 4;
 
 const kernelName = (rows: number, vectors: number) => `taps_grad_${rows}x${vectors}`;
 
@@ -38,7 +38,7 @@ function tapsGradFn(mr: number, nv: number): FunctionDef {
   const [padded, rowOffsets, rows, dy, colBytes, ldBytes, images, outH, outWBytes, planeRowBytes, planeBytes, acc64] =
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   let next = 12;
-  const [m0, n0, img, y, pix, pixEnd, g, out, rowStart] = Array.from({ length: 9 }, () => next++);
+  const [m0, n0, img, y, pix, pixEnd, stepsEnd, g, out, rowStart] = Array.from({ length: 10 }, () => next++);
   const rowBase = Array.from({ length: mr }, () => next++);
   const i32Locals = next - 12;
   const b = Array.from({ length: nv }, () => next++);
@@ -46,15 +46,19 @@ function tapsGradFn(mr: number, nv: number): FunctionDef {
   const a = next++;
   const v128Locals = next - 12 - i32Locals;
 
-  const step: number[][] = [];
-  for (let k = 0; k < PIXELS_PER_STEP; k++) {
-    for (let j = 0; j < nv; j++) step.push(get(g), op.v128Load(16 * j), set(b[j]));
-    for (let i = 0; i < mr; i++) {
-      step.push(get(rowBase[i]), get(pix), op.i32Add, op.v128Load32Splat(4 * k), set(a));
-      for (let j = 0; j < nv; j++) step.push(get(acc[i][j]), get(a), get(b[j]), op.f32x4Mul, op.f32x4Add, set(acc[i][j]));
+  /** The products of `pixels` consecutive pixels, then pix and g advanced past them. */
+  const step = (pixels: number): number[][] => {
+    const code: number[][] = [];
+    for (let k = 0; k < pixels; k++) {
+      for (let j = 0; j < nv; j++) code.push(get(g), op.v128Load(16 * j), set(b[j]));
+      for (let i = 0; i < mr; i++) {
+        code.push(get(rowBase[i]), get(pix), op.i32Add, op.v128Load32Splat(4 * k), set(a));
+        for (let j = 0; j < nv; j++) code.push(get(acc[i][j]), get(a), get(b[j]), op.f32x4Mul, op.f32x4Add, set(acc[i][j]));
+      }
+      code.push(get(g), get(ldBytes), op.i32Add, set(g));
     }
-    step.push(get(g), get(ldBytes), op.i32Add, set(g));
-  }
+    return [...code, get(pix), i32(4 * pixels), op.i32Add, set(pix)];
+  };
   const body: number[][] = [
     ...countUp(m0, rows, mr, [
       ...rowBase.flatMap((r, i) => [
@@ -67,7 +71,9 @@ function tapsGradFn(mr: number, nv: number): FunctionDef {
           get(img), get(planeBytes), op.i32Mul, set(rowStart),
           ...countUp(y, outH, 1, [
             get(rowStart), op.tee(pix), get(outWBytes), op.i32Add, set(pixEnd),
-            ...whileLess(pix, pixEnd, [...step, get(pix), i32(4 * PIXELS_PER_STEP), op.i32Add, set(pix)]),
+            get(rowStart), get(outWBytes), i32(-4 * PIXELS_PER_STEP), op.i32And, op.i32Add, set(stepsEnd),
+            ...whileLess(pix, stepsEnd, step(PIXELS_PER_STEP)),
+            ...whileLess(pix, pixEnd, step(1)),
             get(rowStart), get(planeRowBytes), op.i32Add, set(rowStart),
           ]),
         ]),
@@ -109,13 +115,11 @@ export interface TapRows {
 /**
  * acc64 ([rows, channels] float64, `acc` as float32 storage of twice the size) += the rows read
  * at `images` x outH x outW pixels, times dy's next `images` images from image `firstImage`.
- * dy is [N, outH, outW, channels] with outW a multiple of 4 and channels a multiple of 4.
+ * dy is [N, outH, outW, channels] with channels a multiple of 4.
  */
 export function accumulateTapsGradient(backend: BackendWasm, taps: TapRows, dy: TensorInfo, firstImage: number, images: number, acc: TensorInfo): void {
   const [, outH, outW, channels] = dy.shape;
-  if (outW % PIXELS_PER_STEP !== 0 || channels % 4 !== 0) {
-    throw new Error(`accumulateTapsGradient: dy [${dy.shape}] needs a width and channels that are multiples of 4`);
-  }
+  if (channels % 4 !== 0) throw new Error(`accumulateTapsGradient: dy [${dy.shape}] needs channels that are a multiple of 4`);
   const k = instantiateOnHeap<Record<string, TapsGradKernel>>(backend, compiled);
   const bytes = 4;
   const ld = channels * bytes;
