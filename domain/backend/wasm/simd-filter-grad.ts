@@ -10,7 +10,7 @@
  *
  * Why not XNNPACK's matrix product: it packs its weights operand on every call, and here both
  * operands are as long as the batch's pixels, so packing plus building the im2col rows cost a
- * quarter of the gradient (a 32x32x32 layer at batch 128: 87 ms as im2col + product, 69 here,
+ * quarter of the gradient (a 32x32x32 layer at batch 128: 93 ms as im2col + product, 69 here,
  * forward convolution 68).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
