@@ -26,7 +26,7 @@ export function tapsGradientUnsupported(dyShape: number[]): string | null {
 
 /** The phase planes of one chunk of images: plane (py, px, c) of image slot b starts at ((py*sw + px)*C + c)*chanStride + b*plane. */
 interface PhaseLayout {
-  hq: number; wq: number; plane: number; chanStride: number;
+  wq: number; plane: number; chanStride: number;
 }
 
 /**
@@ -103,7 +103,7 @@ export function filterGradientByTaps(backend: BackendWasm, x: TensorInfo, dy: Te
   const plane = hq * wq;
   const perImage = (phases * ci * plane + oh * ow * co) * Float32Array.BYTES_PER_ELEMENT;
   const imagesPerChunk = Math.max(1, Math.min(n, Math.floor(chunkBytes / perImage)));
-  const layout: PhaseLayout = { hq, wq, plane, chanStride: imagesPerChunk * plane };
+  const layout: PhaseLayout = { wq, plane, chanStride: imagesPerChunk * plane };
   const rows = g.kh * g.kw * ci;
   const padded = allocFloat32(backend, [phases * ci * layout.chanStride]);
   const rowOffsets = backend.makeOutput([rows], 'int32');
