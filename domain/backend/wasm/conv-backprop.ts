@@ -295,7 +295,7 @@ export const TAPS_MIN_OUTPUT_WIDTH = 4;
 
 /** The tap kernel where it covers the shape and wins; the batch-axis convolution for the rest. */
 export function filterGradientMethod(info: Conv2DInfo): 'taps' | 'over-batch' {
-  const covered = tapsGradientUnsupported([info.batchSize, info.outHeight, info.outWidth, info.outChannels]) === null;
+  const covered = tapsGradientUnsupported(info.outChannels) === null;
   return covered && info.outWidth >= TAPS_MIN_OUTPUT_WIDTH ? 'taps' : 'over-batch';
 }
 

@@ -9,7 +9,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allocFloat32, disposeInfo, heapView, releaseView, viewInto, type TensorInfo } from './kernel-calls.js';
-import { packChannelsInto, simdChannels } from './simd-kernels.js';
+import { packChannelsInto, scratch64, simdChannels } from './simd-kernels.js';
 import { accumulateTapsGradient } from './simd-filter-grad.js';
 
 /** A convolution's filter size, strides, and the input padding on each side. */
@@ -17,11 +17,9 @@ export interface FilterGeometry {
   kh: number; kw: number; sh: number; sw: number; top: number; left: number; bottom: number; right: number;
 }
 
-/** Why the tap kernel does not cover a gradient with this dy, or null when it does. */
-export function tapsGradientUnsupported(dyShape: number[]): string | null {
-  const co = dyShape[3];
-  if (co % 4 !== 0) return `${co} output channels is not a multiple of 4`;
-  return null;
+/** Why the tap kernel does not cover a gradient with this many output channels, or null when it does. */
+export function tapsGradientUnsupported(outChannels: number): string | null {
+  return outChannels % 4 === 0 ? null : `${outChannels} output channels is not a multiple of 4`;
 }
 
 /** The phase planes of one chunk of images: plane (py, px, c) of image slot b starts at ((py*sw + px)*C + c)*chanStride + b*plane. */
@@ -88,7 +86,7 @@ function packPhases(backend: BackendWasm, x: TensorInfo, b: number, dst: TensorI
 export const DEFAULT_TAPS_CHUNK_BYTES = 1 << 19;
 
 export function filterGradientByTaps(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: FilterGeometry, chunkBytes = DEFAULT_TAPS_CHUNK_BYTES): TensorInfo {
-  const why = tapsGradientUnsupported(dy.shape);
+  const why = tapsGradientUnsupported(dy.shape[3]);
   if (why !== null) throw new Error(`tap filter gradient: ${why}`);
   const [n, h, w, ci] = x.shape;
   const [, oh, ow, co] = dy.shape;
@@ -107,10 +105,9 @@ export function filterGradientByTaps(backend: BackendWasm, x: TensorInfo, dy: Te
   const rows = g.kh * g.kw * ci;
   const padded = allocFloat32(backend, [phases * ci * layout.chanStride]);
   const rowOffsets = backend.makeOutput([rows], 'int32');
-  const acc = backend.makeOutput([2 * rows * co], 'float32');
+  const acc = scratch64(backend, rows * co);
   // Padding cells are never written, so zeroing once keeps them zero for every chunk.
   heapView(backend, padded.info).fill(0);
-  heapView(backend, acc).fill(0);
   const offsets = backend.typedArrayFromHeap(rowOffsets) as Int32Array;
   for (let ky = 0; ky < g.kh; ky++) {
     for (let kx = 0; kx < g.kw; kx++) {
@@ -125,13 +122,10 @@ export function filterGradientByTaps(backend: BackendWasm, x: TensorInfo, dy: Te
   for (let first = 0; first < n; first += imagesPerChunk) {
     const count = Math.min(n, first + imagesPerChunk) - first;
     for (let b = 0; b < count; b++) packPhases(backend, x, first + b, padded.info, b, layout, g);
-    accumulateTapsGradient(backend, taps, dy, first, count, acc);
+    accumulateTapsGradient(backend, taps, dy, first, count, acc.info);
   }
   const dw = allocFloat32(backend, [g.kh, g.kw, ci, co]);
-  const accView = heapView(backend, acc);
-  if (accView.byteOffset % 8 !== 0) throw new Error(`heap allocation at ${accView.byteOffset} is not 8-byte aligned`);
-  const sums = new Float64Array(accView.buffer, accView.byteOffset, rows * co);
-  heapView(backend, dw.info).set(sums);
-  disposeInfo(backend, padded.info, rowOffsets, acc);
+  heapView(backend, dw.info).set(acc.view());
+  disposeInfo(backend, padded.info, rowOffsets, acc.info);
   return dw.info;
 }

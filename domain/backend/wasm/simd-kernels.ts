@@ -303,8 +303,8 @@ function blockRows(rowBytes: number): number {
   return Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
 }
 
-/** Float64 scratch on the heap (freed by the caller with `disposeInfo`). */
-function scratch64(backend: BackendWasm, count: number): { info: TensorInfo; view: () => Float64Array } {
+/** Zeroed float64 scratch on the heap (freed by the caller with `disposeInfo`). */
+export function scratch64(backend: BackendWasm, count: number): { info: TensorInfo; view: () => Float64Array } {
   const info = backend.makeOutput([2 * count], 'float32');
   const address = heapAddress(backend, info);
   if (address % 8 !== 0) throw new Error(`heap allocation at ${address} is not 8-byte aligned`);
