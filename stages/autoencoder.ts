@@ -1,9 +1,9 @@
 /**
- * Stage kind 'autoencoder': one instance per dataset. Trains the Auto-Encoder defense on the clean
+ * Stage kind 'autoencoder': one instance per replicate seed (training.seeds). Trains the Auto-Encoder defense on the clean
  * training images (optionally a seeded sample of them) and saves it in the tfjs format; the
  * 'evaluate' stage reconstructs test images with it before prediction. Checkpoints weights and
  * the Adam state every epoch and resumes after a kill. Its training time is the defense's cost
- * (Table 5), shared by every model of the dataset.
+ * (Table 5), shared by every model of that seed.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId } from './ids.js';
 import { autoencoderId, readDefenses, writeJson } from './evaluate.js';
-import { globalSeed } from '../domain/analyses/params.js';
+import { replicateSeeds } from './replicates.js';
 import { Rng } from '../domain/common/rng.js';
 import { readNpy, writeNpy } from '../domain/common/npy.js';
 import { loadDataset } from '../domain/data/format.js';
@@ -31,18 +31,18 @@ export interface AutoencoderParams extends JsonObject {
 function instances(params: JsonObject): StageInstance<AutoencoderParams>[] {
   const ae = readDefenses(params).autoencoder;
   if (!ae.enabled) return [];
-  return [{
-    id: autoencoderId(),
+  return replicateSeeds(params).map((seed) => ({
+    id: autoencoderId(seed),
     params: {
       filters: ae.filters as number[],
       training: { epochs: ae.epochs as number, batchSize: ae.batchSize as number, learningRate: ae.learningRate as number, loss: ae.loss as AutoencoderTraining['loss'] },
       trainImages: ae.trainImages as number | null,
       evalBatchSize: ae.evalBatchSize as number,
-      seed: globalSeed(params),
+      seed,
     },
     deps: { data: dataId() },
-    description: 'Auto-Encoder defense trained on clean training images',
-  }];
+    description: `Auto-Encoder defense trained on clean training images, seed ${seed}`,
+  }));
 }
 
 interface CheckpointState {

@@ -27,5 +27,5 @@ export function defenseInstanceId(trainInstanceId: string, defenseId: string): s
   return evaluateId(trainInstanceId, defenseId);
 }
 
-/** The auto-encoder's own training instance (its cost is in that artifact's meta). */
-export const AUTOENCODER_INSTANCE = autoencoderId();
+/** The auto-encoder's own training instance of a replicate seed (its cost is in that artifact's meta). */
+export const autoencoderInstance = (seed: number): string => autoencoderId(seed);

@@ -1,13 +1,14 @@
 /**
  * Appendix G (figure 6): critical data routing paths of benign, attacked and ShrinkPad-attacked
  * images under the standard and enhanced version of an attack, and their layer-wise gate
- * correlations. One instance per architecture.
+ * correlations. One instance per (architecture, seed).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
-import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, targetClass } from '../domain/analyses/params.js';
+import { replicateSeeds } from './replicates.js';
 import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { cdrpStudy } from '../domain/analyses/studies.js';
 import { applyWithHooks } from '../domain/models/graph.js';
@@ -33,17 +34,19 @@ export const cdrpId = (arch: string, attack: string, seed: number): string => `c
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<CdrpStageParams>[] {
   const a = analysesParams(params);
-  const seed = globalSeed(params);
   const target = targetClass(params);
   const c = a.cdrp;
-  return archSpecs(params)
-    .filter((spec) => bothVariantsTrained(trained, spec.arch, c.attack, seed))
-    .map((spec) => ({
-      id: cdrpId(spec.arch, c.attack, seed),
-      params: { arch: spec.arch, attack: c.attack, images: c.images, lambda: c.lambda, steps: c.steps, learningRate: c.learningRate, shrinkSize: c.shrinkSize, batchSize: c.batchSize, target, seed },
-      deps: variantPairDeps(spec.arch, c.attack, seed),
-      description: `CDRP gate correlations, ${spec.arch} ${c.attack} vs ${c.attack}+`,
-    }));
+  // One instance per replicate seed, each on that seed's pair of models.
+  return replicateSeeds(params).flatMap((seed) =>
+    archSpecs(params)
+      .filter((spec) => bothVariantsTrained(trained, spec.arch, c.attack, seed))
+      .map((spec) => ({
+        id: cdrpId(spec.arch, c.attack, seed),
+        params: { arch: spec.arch, attack: c.attack, images: c.images, lambda: c.lambda, steps: c.steps, learningRate: c.learningRate, shrinkSize: c.shrinkSize, batchSize: c.batchSize, target, seed },
+        deps: variantPairDeps(spec.arch, c.attack, seed),
+        description: `CDRP gate correlations, ${spec.arch} ${c.attack} vs ${c.attack}+, seed ${seed}`,
+      })),
+  );
 }
 
 const kind: StageKind<CdrpStageParams> = {

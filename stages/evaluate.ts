@@ -50,7 +50,8 @@ export function readDefenses(params: JsonObject): DefensesParams {
 }
 
 export const AUTOENCODER_DEFENSE = 'autoencoder';
-export const autoencoderId = (): string => 'autoencoder';
+/** The auto-encoder of one replicate seed: each seed trains its own, and its models are evaluated with it. */
+export const autoencoderId = (seed: number): string => `autoencoder/seed${seed}`;
 export const finePruningId = (trainInstanceId: string): string => `fine-pruning/${modelPath(trainInstanceId)}`;
 export const neuralCleanseId = (trainInstanceId: string): string => `neural-cleanse/${modelPath(trainInstanceId)}`;
 
@@ -123,7 +124,7 @@ function instances(params: JsonObject): StageInstance<EvaluateParams>[] {
   for (const { model, defense } of ablationEvaluations(params)) add(model, defense, transformDefenseId(defense), {});
   if (defenses.autoencoder.enabled) {
     for (const m of selectModels(params, defenses.autoencoder.models, 'params.defenses.autoencoder.models', false)) {
-      add(m, { type: AUTOENCODER_DEFENSE }, AUTOENCODER_DEFENSE, { autoencoder: autoencoderId() });
+      add(m, { type: AUTOENCODER_DEFENSE }, AUTOENCODER_DEFENSE, { autoencoder: autoencoderId(m.seed) });
     }
   }
   return [...out.values()];

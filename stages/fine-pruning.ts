@@ -10,7 +10,6 @@ import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId } from './ids.js';
-import { globalSeed } from '../domain/analyses/params.js';
 import { finePruningId, readDefenses, selectModels, targetOf, writeJson } from './evaluate.js';
 import { loadTrained } from './artifacts.js';
 import { Rng } from '../domain/common/rng.js';
@@ -34,10 +33,10 @@ function instances(params: JsonObject): StageInstance<FinePruningParams>[] {
   const fp = readDefenses(params).finePruning;
   if (!fp.enabled) return [];
   const target = targetOf(params);
-  const seed = globalSeed(params);
+  // Each model's defense draws from that model's replicate seed.
   return selectModels(params, fp.models, 'params.defenses.finePruning.models', true).map(({ id, ...model }) => ({
     id: finePruningId(id),
-    params: { model: model as TrainedModelRef & JsonObject, fractions: fp.fractions as number[], maxAccuracyDrop: fp.maxAccuracyDrop as number, batchSize: fp.batchSize as number, target, seed },
+    params: { model: model as TrainedModelRef & JsonObject, fractions: fp.fractions as number[], maxAccuracyDrop: fp.maxAccuracyDrop as number, batchSize: fp.batchSize as number, target, seed: model.seed },
     deps: { model: id, data: dataId() },
     description: `Fine-Pruning of ${id.replace(/^train\//, '')}`,
   }));

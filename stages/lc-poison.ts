@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId, trainId } from './ids.js';
+import { replicateSeeds } from './replicates.js';
 import { lcPoisonId, poisonSeed, readPlan, recipeFor, throttledProgress, usedAttacks, widthFor, writeCurve, type TrainStageParams } from './train.js';
 import { Rng } from '../domain/common/rng.js';
 import { readNpy, writeNpy } from '../domain/common/npy.js';
@@ -47,7 +48,7 @@ function instances(params: JsonObject): StageInstance<LcPoisonParams>[] {
   for (const arch of plan.models.architectures) {
     for (const [attack, definition] of usedAttacks(plan, 'consistent', arch)) {
       const def = definition as ConsistentAttackDefinition & JsonObject;
-      for (const seed of plan.training.seeds) {
+      for (const seed of replicateSeeds(params)) {
         const adversarial = def.surrogate === 'adversarial';
         const recipe = adversarial ? recipeFor(plan, arch) : null;
         if (recipe && def.adversarialTraining.epochs !== null) {

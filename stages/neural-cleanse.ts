@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId } from './ids.js';
-import { globalSeed } from '../domain/analyses/params.js';
 import { neuralCleanseId, readDefenses, selectModels, targetOf, writeJson } from './evaluate.js';
 import { loadTrained } from './artifacts.js';
 import { Rng } from '../domain/common/rng.js';
@@ -40,7 +39,6 @@ function instances(params: JsonObject): StageInstance<NeuralCleanseParams>[] {
   const nc = readDefenses(params).neuralCleanse;
   if (!nc.enabled) return [];
   const target = targetOf(params);
-  const seed = globalSeed(params);
   return selectModels(params, nc.models, 'params.defenses.neuralCleanse.models', true).map(({ id, ...model }) => ({
     id: neuralCleanseId(id),
     params: {
@@ -52,7 +50,8 @@ function instances(params: JsonObject): StageInstance<NeuralCleanseParams>[] {
       batchSize: nc.batchSize as number,
       pngScale: nc.pngScale as number,
       target,
-      seed,
+      // The model's own replicate seed: each seed's defense draws its own clean images and starts.
+      seed: model.seed,
     },
     deps: { model: id, data: dataId() },
     description: `Neural Cleanse of ${id.replace(/^train\//, '')}`,

@@ -1,13 +1,14 @@
 /**
  * Section 5.4 as a SIMULATION: ASR of the standard and enhanced version of an attack when attacked
  * test images go through a simulated camera capture, and example captures. One instance per
- * architecture.
+ * (architecture, seed).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
-import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, targetClass } from '../domain/analyses/params.js';
+import { replicateSeeds } from './replicates.js';
 import { loadTestData, loadTrigger, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { simulatedCaptureAsr, exampleCaptures } from '../domain/analyses/physical.js';
 import { cameraTransform, type CameraOptions } from '../domain/transforms/camera.js';
@@ -31,17 +32,19 @@ export const physicalId = (arch: string, attack: string, seed: number): string =
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<PhysicalStageParams>[] {
   const a = analysesParams(params);
-  const seed = globalSeed(params);
   const target = targetClass(params);
   const ph = a.physical;
-  return archSpecs(params)
-    .filter((spec) => bothVariantsTrained(trained, spec.arch, ph.attack, seed))
-    .map((spec) => ({
-      id: physicalId(spec.arch, ph.attack, seed),
-      params: { arch: spec.arch, attack: ph.attack, captures: ph.captures, examples: ph.examples, camera: ph.camera as unknown as JsonObject, batchSize: a.batchSize, target, seed },
-      deps: variantPairDeps(spec.arch, ph.attack, seed),
-      description: `simulated camera capture, ${spec.arch} ${ph.attack} vs ${ph.attack}+`,
-    }));
+  // One instance per replicate seed, each on that seed's pair of models.
+  return replicateSeeds(params).flatMap((seed) =>
+    archSpecs(params)
+      .filter((spec) => bothVariantsTrained(trained, spec.arch, ph.attack, seed))
+      .map((spec) => ({
+        id: physicalId(spec.arch, ph.attack, seed),
+        params: { arch: spec.arch, attack: ph.attack, captures: ph.captures, examples: ph.examples, camera: ph.camera as unknown as JsonObject, batchSize: a.batchSize, target, seed },
+        deps: variantPairDeps(spec.arch, ph.attack, seed),
+        description: `simulated camera capture, ${spec.arch} ${ph.attack} vs ${ph.attack}+, seed ${seed}`,
+      })),
+  );
 }
 
 const kind: StageKind<PhysicalStageParams> = {

@@ -1,12 +1,13 @@
 /**
  * Section 5.3 (figure 5): vanilla saliency of benign, attacked and ShrinkPad-attacked images under
- * the standard and the enhanced version of an attack. One instance per (architecture, attack).
+ * the standard and the enhanced version of an attack. One instance per (architecture, attack, seed).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { Rng } from '../domain/common/rng.js';
-import { analysesParams, archSpecs, globalSeed, targetClass } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, targetClass } from '../domain/analyses/params.js';
+import { replicateSeeds } from './replicates.js';
 import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { saliencyStudy, VERSIONS } from '../domain/analyses/studies.js';
 import { renderImageGrid, type GridImage } from '../domain/plots/image-grid.js';
@@ -27,17 +28,19 @@ export const saliencyId = (arch: string, attack: string, seed: number): string =
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<SaliencyStageParams>[] {
   const a = analysesParams(params);
-  const seed = globalSeed(params);
   const target = targetClass(params);
-  return archSpecs(params).flatMap((spec) =>
-    a.saliency.attacks
-      .filter((attack) => bothVariantsTrained(trained, spec.arch, attack, seed))
-      .map((attack) => ({
-        id: saliencyId(spec.arch, attack, seed),
-        params: { arch: spec.arch, attack, images: a.saliency.images, shrinkSize: a.saliency.shrinkSize, target, seed },
-        deps: variantPairDeps(spec.arch, attack, seed),
-        description: `saliency maps, ${spec.arch} ${attack} vs ${attack}+`,
-      })),
+  // One instance per replicate seed, each on that seed's pair of models.
+  return replicateSeeds(params).flatMap((seed) =>
+    archSpecs(params).flatMap((spec) =>
+      a.saliency.attacks
+        .filter((attack) => bothVariantsTrained(trained, spec.arch, attack, seed))
+        .map((attack) => ({
+          id: saliencyId(spec.arch, attack, seed),
+          params: { arch: spec.arch, attack, images: a.saliency.images, shrinkSize: a.saliency.shrinkSize, target, seed },
+          deps: variantPairDeps(spec.arch, attack, seed),
+          description: `saliency maps, ${spec.arch} ${attack} vs ${attack}+, seed ${seed}`,
+        })),
+    ),
   );
 }
 

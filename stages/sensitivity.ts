@@ -1,11 +1,12 @@
 /**
  * Section 3.2 (figures 2-3): ASR of a standard BadNets model with the test-time trigger moved over
- * a grid of offsets and with its non-zero pixel value changed. One instance per architecture.
+ * a grid of offsets and with its non-zero pixel value changed. One instance per (architecture, seed).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
-import { analysesParams, archSpecs, globalSeed, targetClass, type ArchSpec } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, targetClass, type ArchSpec } from '../domain/analyses/params.js';
+import { replicateSeeds } from './replicates.js';
 import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { loadPoisoned } from './artifacts.js';
 import { Rng } from '../domain/common/rng.js';
@@ -31,17 +32,19 @@ export const sensitivityId = (arch: string, attack: string, seed: number): strin
 
 export function instancesGiven(params: JsonObject, trained: Set<string>): StageInstance<SensitivityStageParams>[] {
   const a = analysesParams(params);
-  const seed = globalSeed(params);
   const target = targetClass(params);
   const s = a.sensitivity;
-  return archSpecs(params)
-    .filter((spec) => trained.has(trainId(spec.arch, s.attack, 'standard', seed)))
-    .map((spec) => ({
-      id: sensitivityId(spec.arch, s.attack, seed),
-      params: { arch: spec.arch, attack: s.attack, dx: s.dx, dy: s.dy, values: s.values, images: s.images, batchSize: a.batchSize, target, seed },
-      deps: { data: dataId(), model: trainId(spec.arch, s.attack, 'standard', seed) },
-      description: `ASR vs trigger offset and pixel value, ${spec.arch} ${s.attack}`,
-    }));
+  // One instance per replicate seed, each on that seed's model.
+  return replicateSeeds(params).flatMap((seed) =>
+    archSpecs(params)
+      .filter((spec) => trained.has(trainId(spec.arch, s.attack, 'standard', seed)))
+      .map((spec) => ({
+        id: sensitivityId(spec.arch, s.attack, seed),
+        params: { arch: spec.arch, attack: s.attack, dx: s.dx, dy: s.dy, values: s.values, images: s.images, batchSize: a.batchSize, target, seed },
+        deps: { data: dataId(), model: trainId(spec.arch, s.attack, 'standard', seed) },
+        description: `ASR vs trigger offset and pixel value, ${spec.arch} ${s.attack}, seed ${seed}`,
+      })),
+  );
 }
 
 const kind: StageKind<SensitivityStageParams> = {

@@ -14,7 +14,7 @@ import { toCsv, toMarkdown } from '../domain/report/tables.js';
 import { writeEntry, provenanceOf } from '../domain/report/entry.js';
 import { defenseSecondsFromMeta, upstreamWallSeconds } from '../domain/report/costs.js';
 
-import { evaluatedIds, defenseInstanceId, AUTOENCODER_INSTANCE } from './availability.js';
+import { evaluatedIds, defenseInstanceId, autoencoderInstance } from './availability.js';
 import { dataId, tableAlias, tableId, trainId } from './ids.js';
 
 export const TABLE_IDS = ['table1', 'table2', 'table3', 'table4', 'table5', 'table6'] as const;
@@ -50,7 +50,7 @@ export function instancesGiven(params: JsonObject, evaluated: Set<string>): Stag
       const id = defenseInstanceId(trainId(n.arch, n.attack, n.variant, seed), n.defense);
       if (evaluated.has(id)) deps[depName(n.arch, n.attack, n.variant, n.defense)] = id;
     }
-    if (table === 'table5' && Object.keys(deps).some((d) => d.endsWith(`:${r.defenseIds['auto-encoder']}`))) deps.autoencoder = AUTOENCODER_INSTANCE;
+    if (table === 'table5' && Object.keys(deps).some((d) => d.endsWith(`:${r.defenseIds['auto-encoder']}`))) deps.autoencoder = autoencoderInstance(seed);
     return {
       id: tableId(table),
       aliases: [tableAlias(table)],

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Json, JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId, sMaxTrainId, trainId, type Variant } from './ids.js';
+import { replicateSeeds } from './replicates.js';
 import { Rng } from '../domain/common/rng.js';
 import { writeNpy, readNpy } from '../domain/common/npy.js';
 import type { LabelledImages } from '../domain/common/types.js';
@@ -195,7 +196,7 @@ function instances(params: JsonObject): StageInstance<TrainStageParams>[] {
     curveTestImages: plan.training.curveTestImages,
   });
   for (const arch of plan.models.architectures) {
-    for (const seed of plan.training.seeds) {
+    for (const seed of replicateSeeds(params)) {
       out.push({
         id: trainId(arch, 'benign', 'standard', seed),
         params: { ...common(arch, seed), attack: 'benign', variant: null, definition: null, enhanced: null },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId, trainId } from './ids.js';
 import { readPlan, uapId, usedAttacks } from './train.js';
+import { replicateSeeds } from './replicates.js';
 import { Rng } from '../domain/common/rng.js';
 import { writeNpy } from '../domain/common/npy.js';
 import { gatherPixels } from '../domain/common/pixels.js';
@@ -29,7 +30,7 @@ function instances(params: JsonObject): StageInstance<UapStageParams>[] {
   const out: StageInstance<UapStageParams>[] = [];
   for (const arch of plan.models.architectures) {
     for (const [attack, definition] of usedAttacks(plan, 'uap', arch)) {
-      for (const seed of plan.training.seeds) {
+      for (const seed of replicateSeeds(params)) {
         out.push({
           id: uapId(arch, attack, seed),
           params: { arch, attack, seed, target: plan.attacks.target, definition: definition as UapAttackDefinition & JsonObject },

@@ -99,10 +99,10 @@ describe('defense stages', () => {
     expect(ids).toContain('evaluate/small-cnn/badnets/standard/seed0/jitter-hue-0.1');
     expect(ids).not.toContain('evaluate/small-cnn/benign/seed0/noise-10');
     const ae = evaluateStage.instances(params).find((i) => i.id.endsWith('/autoencoder'))!;
-    expect(ae.deps).toEqual({ model: 'train/small-cnn/badnets/standard/seed0', data: 'data', autoencoder: 'autoencoder' });
+    expect(ae.deps).toEqual({ model: 'train/small-cnn/badnets/standard/seed0', data: 'data', autoencoder: 'autoencoder/seed0' });
     expect(finePruningStage.instances(params).map((i) => i.id)).toEqual(['fine-pruning/small-cnn/badnets/standard/seed0']);
     expect(neuralCleanseStage.instances(params).map((i) => i.id)).toEqual(['neural-cleanse/small-cnn/badnets/standard/seed0']);
-    expect(autoencoderStage.instances(params).map((i) => i.id)).toEqual(['autoencoder']);
+    expect(autoencoderStage.instances(params).map((i) => i.id)).toEqual(['autoencoder/seed0']);
     const bad = structuredClone(params) as any;
     bad.defenses.transformSets[0].models = { architectures: ['resnet99'], attacks: null, variants: null };
     expect(() => evaluateStage.instances(bad)).toThrow(/architecture 'resnet99' is not trained \(trained: small-cnn\)/);
@@ -135,11 +135,11 @@ describe('defense stages', () => {
     expect(fm).not.toHaveProperty('costMs');
     expect(fm).not.toHaveProperty('wallTimeMs');
 
-    const ae = await runStage(autoencoderStage, 'autoencoder', { data: inputs.data });
+    const ae = await runStage(autoencoderStage, 'autoencoder/seed0', { data: inputs.data });
     expect((await readJson(join(ae.outDir, 'training.json'))).losses).toHaveLength(2);
     expect(await readJson(join(ae.outDir, 'training.json'))).not.toHaveProperty('trainMs');
     expect(ae.meta.costMs).toBeGreaterThan(0);
-    const withAe = await runStage(evaluateStage, 'evaluate/small-cnn/badnets/standard/seed0/autoencoder', { ...inputs, autoencoder: upstream('autoencoder', 'autoencoder', ae.outDir) });
+    const withAe = await runStage(evaluateStage, 'evaluate/small-cnn/badnets/standard/seed0/autoencoder', { ...inputs, autoencoder: upstream('autoencoder/seed0', 'autoencoder', ae.outDir) });
     expect((await readJson(join(withAe.outDir, 'metrics.json'))).defense).toBe('autoencoder');
   });
 
@@ -169,9 +169,9 @@ describe('defense stages', () => {
     const instance = autoencoderStage.instances(params)[0];
     const oneEpoch = { ...instance.params, training: { ...instance.params.training, epochs: 1 } };
     const checkpoint = await fs.mkdtemp(join(root, 'ae-ck-'));
-    await runStage(autoencoderStage, 'autoencoder', data, checkpoint, oneEpoch);
-    const resumed = await runStage(autoencoderStage, 'autoencoder', data, checkpoint);
-    const straight = await runStage(autoencoderStage, 'autoencoder', data);
+    await runStage(autoencoderStage, 'autoencoder/seed0', data, checkpoint, oneEpoch);
+    const resumed = await runStage(autoencoderStage, 'autoencoder/seed0', data, checkpoint);
+    const straight = await runStage(autoencoderStage, 'autoencoder/seed0', data);
     const a = await fs.readFile(join(resumed.outDir, 'weights.bin'));
     const b = await fs.readFile(join(straight.outDir, 'weights.bin'));
     const fa = new Float32Array(a.buffer, a.byteOffset, a.byteLength / 4);
