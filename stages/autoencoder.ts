@@ -31,7 +31,9 @@ export interface AutoencoderParams extends JsonObject {
 function instances(params: JsonObject): StageInstance<AutoencoderParams>[] {
   const ae = readDefenses(params).autoencoder;
   if (!ae.enabled) return [];
-  return replicateSeeds(params).map((seed) => ({
+  // One auto-encoder per seed whose models it defends (defenses.autoencoder.models.seeds), none for the others.
+  const seeds = replicateSeeds(params).filter((seed) => ae.models.seeds == null || ae.models.seeds.includes(seed));
+  return seeds.map((seed) => ({
     id: autoencoderId(seed),
     params: {
       filters: ae.filters as number[],

@@ -19,8 +19,7 @@ import type { ImageTransform } from '../domain/common/types.js';
 import { loadDataset } from '../domain/data/format.js';
 import { loadModel } from '../domain/models/io.js';
 import { loadTrained } from './artifacts.js';
-import { globalSeed } from '../domain/analyses/params.js';
-import { evaluateModel } from '../domain/metrics/evaluate.js';
+import { evaluateModel, meanOverDraws } from '../domain/metrics/evaluate.js';
 import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, type TransformDefenseSpec } from '../domain/defenses/transform-defense.js';
 import { autoencoderTransform } from '../domain/defenses/autoencoder.js';
 import { imageBatch } from '../domain/common/pixels.js';
@@ -38,6 +37,8 @@ export interface DefensesParams extends JsonObject {
   batchSize: number;
   overhead: { images: number; repeats: number };
   transformSets: TransformSet[] & Json[];
+  /** Seeded draws of each random transform per evaluation (defenses.draws). */
+  draws: number;
   finePruning: JsonObject & { enabled: boolean; models: ModelFilter & JsonObject };
   neuralCleanse: JsonObject & { enabled: boolean; models: ModelFilter & JsonObject };
   autoencoder: JsonObject & { enabled: boolean; models: ModelFilter & JsonObject };
@@ -63,11 +64,11 @@ export interface TrainedModel extends TrainedModelRef {
  * Every model the train stage expands, in its order (taken from its own instances, so models it
  * adds later, such as ablation variants, join the grid), and what is trained (for filter checks).
  */
-export function trainedModels(params: JsonObject): { models: TrainedModel[]; known: { architectures: string[]; attacks: string[] } } {
+export function trainedModels(params: JsonObject): { models: TrainedModel[]; known: { architectures: string[]; attacks: string[]; seeds: number[] } } {
   const plan = readPlan(params);
   // The s_max ablation models are evaluated only as figure 13 needs (ablationEvaluations), not across the grid.
   const models = trainStage.instances(params).filter(({ id }) => !isSMaxTrainId(id)).map(({ id, params: p }) => ({ id, arch: p.arch, attack: p.attack, variant: p.variant, seed: p.seed }));
-  return { models, known: { architectures: plan.models.architectures, attacks: [...new Set(models.map((m) => m.attack).filter((a) => a !== BENIGN))] } };
+  return { models, known: { architectures: plan.models.architectures, attacks: [...new Set(models.map((m) => m.attack).filter((a) => a !== BENIGN))], seeds: [...new Set(models.map((m) => m.seed))] } };
 }
 
 /** The trained models a defense runs on; its filter is checked against what is trained. */
@@ -95,7 +96,8 @@ export interface EvaluateParams extends JsonObject {
   defense: EvaluateDefense & JsonObject;
   defenseId: string;
   target: number;
-  seed: number;
+  /** Seeded draws of a random transform; 1 for deterministic defenses, so their keys do not depend on defenses.draws. */
+  draws: number;
   batchSize: number;
   overhead: { images: number; repeats: number };
 }
@@ -103,7 +105,6 @@ export interface EvaluateParams extends JsonObject {
 function instances(params: JsonObject): StageInstance<EvaluateParams>[] {
   const defenses = readDefenses(params);
   const target = targetOf(params);
-  const seed = globalSeed(params);
   const out = new Map<string, StageInstance<EvaluateParams>>();
   const add = (m: TrainedModel, defense: EvaluateDefense, defenseId: string, extraDeps: Record<string, string>) => {
     const id = evaluateId(m.id, defenseId);
@@ -111,7 +112,15 @@ function instances(params: JsonObject): StageInstance<EvaluateParams>[] {
     const { id: _ignored, ...model } = m;
     out.set(id, {
       id,
-      params: { model: model as TrainedModelRef & JsonObject, defense: defense as EvaluateDefense & JsonObject, defenseId, target, seed, batchSize: defenses.batchSize, overhead: defenses.overhead },
+      params: {
+        model: model as TrainedModelRef & JsonObject,
+        defense: defense as EvaluateDefense & JsonObject,
+        defenseId,
+        target,
+        draws: isRandomDefense(defense) ? defenses.draws : 1,
+        batchSize: defenses.batchSize,
+        overhead: defenses.overhead,
+      },
       deps: { model: m.id, data: dataId(), ...extraDeps },
       description: `${defenseId} against ${modelPath(m.id)}`,
     });
@@ -157,11 +166,17 @@ async function run(ctx: StageContext<EvaluateParams>): Promise<void> {
   const { model, trigger } = await loadTrained(ctx.inputs.model);
   const { transform, dispose } = await transformFor(ctx);
   try {
-    ctx.progress({ message: `${p.defenseId}: evaluating ${dataset.test.count} test images` });
-    const rng = new Rng(`evaluate/${p.seed}/${p.defenseId}`);
+    const draws = p.draws;
+    ctx.progress({ message: `${p.defenseId}: evaluating ${dataset.test.count} test images${draws > 1 ? ` x ${draws} draws` : ''}` });
+    // Each draw has its own stream, named by the model's replicate seed, so draw k of seed s is the same in every run.
+    const rngOf = (draw: number) => new Rng(`evaluate/seed${p.model.seed}/${p.defenseId}/draw${draw}`);
     const started = performance.now();
-    const result = evaluateModel(model, dataset.test, { batchSize: p.batchSize, target: p.target, ...(trigger ? { trigger } : {}), ...(transform ? { transform } : {}), rng });
+    const perDraw = Array.from({ length: draws }, (_, d) =>
+      evaluateModel(model, dataset.test, { batchSize: p.batchSize, target: p.target, ...(trigger ? { trigger } : {}), ...(transform ? { transform } : {}), rng: rngOf(d) }),
+    );
+    const result = meanOverDraws(perDraw);
     const evaluationMs = performance.now() - started;
+    const rng = rngOf(0);
     const sample = imageBatch(dataset.test, 0, Math.min(p.overhead.images, dataset.test.count));
     const overheadMsPerImage = transformOverheadMs(transform, sample, rng.fork('overhead'), { repeats: p.overhead.repeats });
     sample.dispose();
@@ -175,13 +190,14 @@ async function run(ctx: StageContext<EvaluateParams>): Promise<void> {
       asr: result.asr,
       targetRateClean: result.targetRateClean,
       counts: result.counts,
+      ...(draws > 1 ? { draws: { n: draws, cleanAccuracy: perDraw.map((r) => r.cleanAccuracy), asr: perDraw.map((r) => r.asr), targetRateClean: perDraw.map((r) => r.targetRateClean) } } : {}),
       synthetic: dataset.synthetic,
     };
     await writeJson(join(ctx.outDir, 'metrics.json'), metrics);
     const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
     ctx.log(`${ctx.id}: clean ${pct(result.cleanAccuracy)}, ASR ${pct(result.asr)}, clean->target ${pct(result.targetRateClean)}, +${overheadMsPerImage.toFixed(3)} ms/img`);
     // Timings are measurements of this run, not results: meta.json only (table 5 reads them there), so metrics.json is reproducible.
-    ctx.recordMeta({ defense: p.defenseId, cleanAccuracy: result.cleanAccuracy, asr: result.asr, targetRateClean: result.targetRateClean, costKind: 'inference-overhead', overheadMsPerImage, testImages: result.counts.total, evaluationMs, backend: tf.getBackend() });
+    ctx.recordMeta({ defense: p.defenseId, cleanAccuracy: result.cleanAccuracy, asr: result.asr, targetRateClean: result.targetRateClean, costKind: 'inference-overhead', overheadMsPerImage, testImages: perDraw[0].counts.total, draws, evaluationMs, backend: tf.getBackend() });
   } finally {
     dispose();
     model.dispose();
@@ -190,3 +206,9 @@ async function run(ctx: StageContext<EvaluateParams>): Promise<void> {
 
 const evaluateStage: StageKind<EvaluateParams> = { kind: 'evaluate', instances, run };
 export default evaluateStage;
+
+/** ShrinkPad's offsets, noise and colour jitter are drawn at random per image; none, Flip and the Auto-Encoder are not. */
+export function isRandomDefense(defense: EvaluateDefense): boolean {
+  return defense.type === 'shrinkpad' || defense.type === 'noise' || defense.type === 'color-jitter';
+}
+

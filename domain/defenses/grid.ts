@@ -18,6 +18,8 @@ export interface ModelFilter {
   architectures: string[] | null;
   attacks: string[] | null;
   variants: ModelVariant[] | null;
+  /** Replicate seeds to run on; null or absent = every seed (an expensive defense may run on fewer seeds than are trained). */
+  seeds?: number[] | null;
 }
 
 export const BENIGN = 'benign';
@@ -27,11 +29,15 @@ export function matchesFilter(model: TrainedModelRef, filter: ModelFilter): bool
   if (filter.attacks !== null && !filter.attacks.includes(model.attack)) return false;
   // The benign model has no variant; a variant filter only constrains poisoned models.
   if (filter.variants !== null && model.variant !== null && !filter.variants.includes(model.variant)) return false;
+  if (filter.seeds != null && !filter.seeds.includes(model.seed)) return false;
   return true;
 }
 
 /** Checks a filter against what the params actually train, so a typo does not silently select nothing. */
-export function checkFilter(filter: ModelFilter, known: { architectures: string[]; attacks: string[] }, where: string): void {
+export function checkFilter(filter: ModelFilter, known: { architectures: string[]; attacks: string[]; seeds?: number[] }, where: string): void {
+  for (const s of filter.seeds ?? []) {
+    if (known.seeds && !known.seeds.includes(s)) throw new RangeError(`${where}: seed ${s} is not trained (training.seeds: ${known.seeds.join(', ')})`);
+  }
   for (const a of filter.architectures ?? []) {
     if (!known.architectures.includes(a)) throw new RangeError(`${where}: architecture '${a}' is not trained (trained: ${known.architectures.join(', ')})`);
   }

@@ -123,3 +123,22 @@ export function evaluateLogits(logits: LogitsFn, split: LabelledImages, o: Logit
     counts: { total: split.count, nonTarget, correct, attackHits, cleanTargetHits },
   };
 }
+
+/**
+ * Several evaluations of one model under draws of a random transform, pooled: counts are summed and
+ * the rates recomputed from the sums, which equals the mean of the per-draw rates (every draw sees
+ * the same images, so the denominators are equal).
+ */
+export function meanOverDraws(draws: Evaluation[]): Evaluation {
+  if (draws.length === 0) throw new RangeError('meanOverDraws: no draws');
+  if (draws.length === 1) return draws[0];
+  const sum = (f: (c: Evaluation['counts']) => number) => draws.reduce((s, d) => s + f(d.counts), 0);
+  const counts = { total: sum((c) => c.total), nonTarget: sum((c) => c.nonTarget), correct: sum((c) => c.correct), attackHits: sum((c) => c.attackHits), cleanTargetHits: sum((c) => c.cleanTargetHits) };
+  const hasAsr = draws.every((d) => d.asr !== null);
+  return {
+    cleanAccuracy: counts.correct / counts.total,
+    asr: hasAsr ? (counts.nonTarget > 0 ? counts.attackHits / counts.nonTarget : 0) : null,
+    targetRateClean: counts.nonTarget > 0 ? counts.cleanTargetHits / counts.nonTarget : 0,
+    counts,
+  };
+}

@@ -35,6 +35,7 @@ const params: JsonObject = {
   attacks: { target: 1, train: [{ attack: 'badnets', variants: ['standard'] }], definitions: { badnets: { type: 'badnets', ratio: 0.25, value: 255, alpha: 1, layout: [[1]], bottomRight: null } }, enhanced: { transforms: [], benignToo: false } },
   defenses: {
     batchSize: 16,
+    draws: 3,
     overhead: { images: 8, repeats: 1 },
     transformSets: [
       { name: 'spatial', defenses: [{ type: 'none' }, { type: 'flip' }, { type: 'shrinkpad', size: 2 }], models: filterAll },
@@ -98,6 +99,19 @@ describe('defense stages', () => {
     expect(ids).toContain('evaluate/small-cnn/benign/seed0/flip');
     expect(ids).toContain('evaluate/small-cnn/badnets/standard/seed0/jitter-hue-0.1');
     expect(ids).not.toContain('evaluate/small-cnn/benign/seed0/noise-10');
+    // Only random transforms are drawn several times, so defenses.draws is in no deterministic defense's key.
+    const drawsOf = (id: string) => evaluateStage.instances(params).find((i) => i.id === id)!.params.draws;
+    expect(drawsOf('evaluate/small-cnn/benign/seed0/flip')).toBe(1);
+    expect(drawsOf('evaluate/small-cnn/badnets/standard/seed0/none')).toBe(1);
+    expect(drawsOf('evaluate/small-cnn/badnets/standard/seed0/shrinkpad-2')).toBe(3);
+    expect(drawsOf('evaluate/small-cnn/badnets/standard/seed0/noise-10')).toBe(3);
+    // A defense may run on fewer replicate seeds than are trained; a seed that is not trained is an error.
+    const twoSeeds = structuredClone(params) as any;
+    twoSeeds.training.seeds = [0, 1];
+    twoSeeds.defenses.neuralCleanse.models = { ...twoSeeds.defenses.neuralCleanse.models, seeds: [1] };
+    expect(neuralCleanseStage.instances(twoSeeds).map((i) => i.id)).toEqual(['neural-cleanse/small-cnn/badnets/standard/seed1']);
+    twoSeeds.defenses.neuralCleanse.models.seeds = [7];
+    expect(() => neuralCleanseStage.instances(twoSeeds)).toThrow(/seed 7 is not trained \(training.seeds: 0, 1\)/);
     const ae = evaluateStage.instances(params).find((i) => i.id.endsWith('/autoencoder'))!;
     expect(ae.deps).toEqual({ model: 'train/small-cnn/badnets/standard/seed0', data: 'data', autoencoder: 'autoencoder/seed0' });
     expect(finePruningStage.instances(params).map((i) => i.id)).toEqual(['fine-pruning/small-cnn/badnets/standard/seed0']);
@@ -113,7 +127,14 @@ describe('defense stages', () => {
     const ev = await runStage(evaluateStage, 'evaluate/small-cnn/badnets/standard/seed0/shrinkpad-2', inputs);
     const m = await readJson(join(ev.outDir, 'metrics.json'));
     expect(m.defense).toBe('shrinkpad-2');
-    expect(m.counts.total).toBe(24);
+    // ShrinkPad is random: three seeded draws, pooled (counts summed), each draw's rates kept.
+    expect(m.counts.total).toBe(3 * 24);
+    expect(m.draws.n).toBe(3);
+    expect(m.draws.asr).toHaveLength(3);
+    const meanOf = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(m.asr).toBeCloseTo(meanOf(m.draws.asr), 12);
+    expect(m.cleanAccuracy).toBeCloseTo(meanOf(m.draws.cleanAccuracy), 12);
+    expect(m.asr).toBe(m.counts.attackHits / m.counts.nonTarget);
     expect(m.asr).toBeGreaterThanOrEqual(0);
     // Timings are measurements of the run: in meta only, so metrics.json is the same on every run.
     expect(m).not.toHaveProperty('overheadMsPerImage');
