@@ -10,6 +10,7 @@ import { COMMON_FLAGS } from './commands/command.js';
 import { reproCommand } from './commands/repro.js';
 import { dagCommand, paramsCommand, showCommand, statusCommand } from './commands/inspect.js';
 import { gcCommand } from './commands/gc.js';
+import { verifyCommand } from './commands/verify.js';
 import type { PipelineDefinition } from './project.js';
 import type { Output } from './reporter.js';
 
@@ -23,7 +24,7 @@ const processIo = (): CliIo => ({
   stderr: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) },
 });
 
-export const builtinCommands = (): Command[] => [reproCommand(), statusCommand, dagCommand, paramsCommand, showCommand, gcCommand];
+export const builtinCommands = (): Command[] => [reproCommand(), statusCommand, verifyCommand, dagCommand, paramsCommand, showCommand, gcCommand];
 
 const OPTIONS = {
   profile: { type: 'string' },
@@ -34,12 +35,16 @@ const OPTIONS = {
   wait: { type: 'boolean' },
   jobs: { type: 'string', short: 'j' },
   format: { type: 'string' },
+  verify: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 function usage(commands: Command[]): string {
   const lines = ['usage: pipeline <command> [args] [--profile NAME] [--set dotted.key=value ...]', '', 'commands:'];
-  for (const c of commands) lines.push(`  ${c.usage.padEnd(68)} ${c.summary}`);
+  // A pipeline's command replaces a built-in one of the same name (see runCli): list each name once, the one that runs.
+  const shown = commands.filter((c, i) => !commands.slice(i + 1).some((later) => later.name === c.name));
+  for (const c of shown) lines.push(`  ${c.usage.padEnd(68)} ${c.summary}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -70,6 +75,8 @@ export function parseCli(argv: string[], command: Command): CliArgs {
     wait: v.wait ?? false,
     jobs,
     format: v.format,
+    verify: v.verify ?? false,
+    verbose: v.verbose ?? false,
   };
 }
 

@@ -39,6 +39,8 @@ export type Reason =
   | { type: 'never-run' }
   | { type: 'forced' }
   | { type: 'artifact-missing'; key: string }
+  /** The artifact at the current key no longer matches what was written (see engine/integrity.ts). */
+  | { type: 'damaged'; key: string; problems: string[] }
   | { type: 'kind'; before: string; after: string }
   | { type: 'param'; path: string; before: Json | undefined; after: Json | undefined }
   | { type: 'source'; path: string; change: 'modified' | 'added' | 'removed' }
@@ -91,6 +93,8 @@ export function describeReason(r: Reason): string {
       return 'forced (--force)';
     case 'artifact-missing':
       return `its artifact ${r.key.slice(0, 12)} was deleted`;
+    case 'damaged':
+      return `its artifact ${r.key.slice(0, 12)} is damaged: ${r.problems.join('; ')}`;
     case 'kind':
       return `kind changed ${r.before} -> ${r.after}`;
     case 'param':

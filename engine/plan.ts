@@ -5,6 +5,7 @@
  */
 import { explainChange, keyerFor, type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
 import type { DagNode } from './graph.js';
+import { damagedReason, integrityOf } from './integrity.js';
 import type { Project } from './project.js';
 
 export interface PlanItem {
@@ -44,6 +45,23 @@ export function artifactDigest(project: Project, id: string, kind: string, key: 
   return { outputsDigest: meta.outputsDigest, outputs: meta.outputs };
 }
 
+export type ArtifactCheck =
+  | { state: 'ok'; outputs: Record<string, string>; outputsDigest: string }
+  | { state: 'absent' }
+  | { state: 'damaged'; problems: string[] };
+
+/**
+ * Whether instance `id`'s artifact at `key` can be reused: present and intact (with its output
+ * digests), absent, or damaged (a file missing, modified or stray; meta.json missing).
+ */
+export function checkArtifact(project: Project, id: string, kind: string, key: string): ArtifactCheck {
+  let digest: { outputsDigest: string; outputs: Record<string, string> } | undefined;
+  const c = integrityOf(project).check(kind, key, () => (digest ??= artifactDigest(project, id, kind, key)).outputs);
+  if (c.state !== 'ok') return c;
+  digest ??= artifactDigest(project, id, kind, key);
+  return { state: 'ok', outputs: digest.outputs, outputsDigest: digest.outputsDigest };
+}
+
 /** Why an instance whose key is `key` (fingerprint `fp`) must run. */
 export function staleReasons(project: Project, id: string, fp: Fingerprint, key: string, forced: boolean): Reason[] {
   if (forced) return [{ type: 'forced' }];
@@ -72,11 +90,16 @@ export function plan(project: Project, ids: string[], forced: ReadonlySet<string
       continue;
     }
     const key = keyOf(project, node, upstream);
-    if (!forced.has(id) && project.store.has(node.kind, key)) {
-      items.set(id, { id, kind: node.kind, state: 'fresh', key, outputsDigest: artifactDigest(project, id, node.kind, key).outputsDigest, reasons: [] });
+    const found = forced.has(id) ? undefined : checkArtifact(project, id, node.kind, key);
+    if (found?.state === 'ok') {
+      items.set(id, { id, kind: node.kind, state: 'fresh', key, outputsDigest: found.outputsDigest, reasons: [] });
+    } else if (found?.state === 'damaged') {
+      items.set(id, { id, kind: node.kind, state: 'stale', key, reasons: [damagedReason(key, found.problems)] });
     } else {
       items.set(id, { id, kind: node.kind, state: 'stale', key, reasons: staleReasons(project, id, fp, key, forced.has(id)) });
     }
   }
+  // What was found intact is remembered, so that the next check need not read meta.json or rehash.
+  integrityOf(project).save();
   return items;
 }

@@ -6,12 +6,20 @@
  */
 import { describeReason, type Reason } from './fingerprint.js';
 import { indent } from './errors.js';
+import type { RunProgress } from './progress.js';
 import type { InstanceResult, RunListener } from './scheduler.js';
 import type { JsonObject, Progress } from './stage.js';
 
 export interface Output {
   write(text: string): void;
   isTTY: boolean;
+}
+
+export interface ReporterOptions {
+  /** List every skipped instance (otherwise the run's summary counts them per failure). */
+  verbose?: boolean;
+  /** The whole run's progress: shown in the live block, and after each finished instance in plain mode. */
+  progress?: RunProgress;
 }
 
 export interface Reporter extends RunListener {
@@ -22,6 +30,8 @@ export interface Reporter extends RunListener {
 
 const PLAIN_PROGRESS_INTERVAL_MS = 2000;
 const TTY_REDRAW_MS = 100;
+
+const fit = (line: string, cols: number): string => (line.length > cols - 1 ? line.slice(0, cols - 2) + '…' : line);
 
 export function formatProgress(p: Progress): string {
   const parts: string[] = [];
@@ -39,9 +49,22 @@ function failureText(r: Extract<InstanceResult, { state: 'failed' }>): string {
   return o.logTail ? `${head}\n  last lines of its log:\n${indent(o.logTail, '  | ')}\n` : `${head}\n`;
 }
 
-export function createReporter(out: Output, mode: 'auto' | 'json'): Reporter {
+/**
+ * One readable line for a worker environment: its `summary` when it gives one, else its
+ * top-level scalar fields (the full JSON stays in each artifact's meta.json).
+ */
+export function describeEnvironment(environment: JsonObject): string {
+  if (typeof environment.summary === 'string') return environment.summary;
+  const parts = Object.entries(environment)
+    .filter(([, v]) => v === null || typeof v !== 'object')
+    .map(([k, v]) => `${k} ${String(v)}`);
+  return parts.join(', ') || '(nothing reported)';
+}
+
+export function createReporter(out: Output, mode: 'auto' | 'json', options: ReporterOptions = {}): Reporter {
+  const overall = options.progress;
   if (mode === 'json') {
-    return { started() {}, finished() {}, environment() {}, progress() {}, close() {} };
+    return { started: (id) => overall?.started(id), finished: (r) => overall?.finished(r), environment() {}, progress() {}, close() {} };
   }
   const envSeen = new Set<string>();
   const running = new Map<string, { since: number; progress?: Progress; printedAt: number }>();
@@ -53,12 +76,13 @@ export function createReporter(out: Output, mode: 'auto' | 'json'): Reporter {
   const erase = (): string => (liveLines > 0 ? `\x1b[${liveLines}A\x1b[J` : '');
   const block = (): string => {
     const cols = process.stdout.columns || 100;
-    const lines = [...running.entries()].slice(0, 12).map(([id, r]) => {
+    const lines = overall ? [fit(`  ${overall.line()}`, cols)] : [];
+    lines.push(...[...running.entries()].slice(0, 12).map(([id, r]) => {
       const line = `  ⋯ ${id}  ${seconds(Date.now() - r.since)}  ${r.progress ? formatProgress(r.progress) : ''}`;
-      return line.length > cols - 1 ? line.slice(0, cols - 2) + '…' : line;
-    });
+      return fit(line, cols);
+    }));
     if (running.size > 12) lines.push(`  ⋯ and ${running.size - 12} more`);
-    return lines.length ? `${lines.join('\n')}\n` : '';
+    return running.size && lines.length ? `${lines.join('\n')}\n` : '';
   };
   const redraw = (): void => {
     const b = block();
@@ -77,12 +101,17 @@ export function createReporter(out: Output, mode: 'auto' | 'json'): Reporter {
 
   return {
     environment(worker, environment) {
-      const text = JSON.stringify(environment);
+      // Once per distinct line, not once per worker.
+      const text = describeEnvironment(environment);
       if (envSeen.has(text)) return;
       envSeen.add(text);
-      permanent(`environment (${worker}): ${text}\n`);
+      permanent(`environment${envSeen.size > 1 ? ` (${worker})` : ''}: ${text}\n`);
+    },
+    damaged(id, problems, movedTo) {
+      permanent(`⚠ damaged ${id}: ${problems.join('; ')}; moved aside to ${movedTo}\n`);
     },
     started(id: string, reasons: Reason[]) {
+      overall?.started(id);
       running.set(id, { since: Date.now(), printedAt: 0 });
       permanent(`▶ run     ${id}  (${reasons.map(describeReason).join('; ')})\n`);
     },
@@ -96,10 +125,13 @@ export function createReporter(out: Output, mode: 'auto' | 'json'): Reporter {
       }
     },
     finished(r) {
+      overall?.finished(r);
       running.delete(r.id);
-      if (r.state === 'ran') permanent(`✔ done    ${r.id}  ${seconds(r.durationMs)}\n`);
+      // In plain mode the whole run's line rides on each finished instance; a terminal shows it live.
+      const where = overall && !out.isTTY ? `   [${overall.line()}]` : '';
+      if (r.state === 'ran') permanent(`✔ done    ${r.id}  ${seconds(r.durationMs)}${where}\n`);
       else if (r.state === 'failed') permanent(failureText(r));
-      else if (r.state === 'skipped') permanent(`- skipped ${r.id}  (${r.because})\n`);
+      else if (r.state === 'skipped' && options.verbose) permanent(`- skipped ${r.id}  (${r.because})\n`);
     },
     close() {
       if (timer) clearInterval(timer);

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Job } from './executor.js';
 import { outputsDigest } from './fingerprint.js';
 import type { JsonObject, Progress, StageContext, StageKind, UpstreamArtifact } from './stage.js';
-import { ArtifactStore, digestOutputs, type StoredMeta } from './store.js';
+import { ArtifactStore, digestAndStatOutputs, type StoredMeta } from './store.js';
 
 export interface RunnerEnv {
   root: string;
@@ -108,7 +108,8 @@ export async function runInstance(job: Job, env: RunnerEnv): Promise<StoredMeta>
     const endedAt = new Date();
     appendFileSync(logFile, `--- finished ${endedAt.toISOString()} (${endedAt.getTime() - startedAt.getTime()} ms)\n`);
     env.captureOutput(undefined);
-    const outputs = digestOutputs(outDir);
+    // Sizes and times as written: later runs rehash a file only if either differs.
+    const { outputs, files } = digestAndStatOutputs(outDir);
     const meta: StoredMeta = {
       id: job.id,
       kind: job.kind,
@@ -123,6 +124,7 @@ export async function runInstance(job: Job, env: RunnerEnv): Promise<StoredMeta>
       environment: env.environment,
       extra,
       fingerprint: job.fingerprint,
+      files,
     };
     copyFileSync(logFile, join(outDir, 'log.txt'));
     writeFileSync(join(outDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);

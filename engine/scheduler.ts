@@ -10,18 +10,21 @@ import type { Executor, Job, JobOutcome } from './executor.js';
 import { type Fingerprint, type Reason, type UpstreamRef } from './fingerprint.js';
 import { chainDepths, withDescendants } from './graph.js';
 import type { LockEntry } from './lockfile.js';
-import { artifactDigest, fingerprintOf, keyOf, staleReasons } from './plan.js';
+import { damagedReason, integrityOf, moveAside } from './integrity.js';
+import { checkArtifact, fingerprintOf, keyOf, staleReasons } from './plan.js';
 import type { Project } from './project.js';
 
 export type InstanceResult =
   | { id: string; kind: string; state: 'cached'; key: string }
   | { id: string; kind: string; state: 'ran'; key: string; reasons: Reason[]; durationMs: number }
   | { id: string; kind: string; state: 'failed'; key: string; reasons: Reason[]; outcome: Exclude<JobOutcome, { status: 'done' }> }
-  | { id: string; kind: string; state: 'skipped'; because: string };
+  | { id: string; kind: string; state: 'skipped'; because: string; failedUpstream: string };
 
 export interface RunListener {
   started(id: string, reasons: Reason[]): void;
   finished(result: InstanceResult): void;
+  /** A damaged artifact of `id` was moved to `movedTo` before rebuilding it. */
+  damaged?(id: string, problems: string[], movedTo: string): void;
 }
 
 export interface RunResult {
@@ -76,10 +79,10 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
       }
       const fp = fingerprintOf(project, node, upstream);
       const key = keyOf(project, node, upstream);
-      if (!forced.has(id) && store.has(node.kind, key)) {
-        const { outputs, outputsDigest } = artifactDigest(project, id, node.kind, key);
+      const found = forced.has(id) ? undefined : checkArtifact(project, id, node.kind, key);
+      if (found?.state === 'ok') {
         record({ id, kind: node.kind, state: 'cached', key });
-        succeed(id, node.kind, key, fp, outputs, outputsDigest);
+        succeed(id, node.kind, key, fp, found.outputs, found.outputsDigest);
         continue;
       }
       // Two instances can share a key (same kind, params and inputs): one computes, the other then finds it cached.
@@ -92,10 +95,14 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
       claimed.set(slot, []);
       const up: Job['upstream'] = {};
       for (const [local, dep] of Object.entries(node.deps)) up[local] = { id: dep, kind: dag.nodes.get(dep)!.kind, key: lockEntries.get(dep)!.key };
-      queue.push({
-        job: { id, kind: node.kind, key, module: node.module, params: node.params, fingerprint: fp, upstream: up },
-        reasons: staleReasons(project, id, fp, key, forced.has(id)),
-      });
+      let reasons: Reason[];
+      if (found?.state === 'damaged') {
+        // Kept for inspection, out of the way of the rebuild.
+        const movedTo = moveAside(store, id, node.kind, key, found.problems);
+        listener.damaged?.(id, found.problems, movedTo);
+        reasons = [damagedReason(key, found.problems)];
+      } else reasons = staleReasons(project, id, fp, key, forced.has(id));
+      queue.push({ job: { id, kind: node.kind, key, module: node.module, params: node.params, fingerprint: fp, upstream: up }, reasons });
     }
   };
 
@@ -115,13 +122,14 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
     claimed.delete(slot);
     if (outcome.status === 'done') {
       // The stage's own run time, without waiting for a worker to start.
+      integrityOf(project).remember(outcome.meta);
       record({ id: job.id, kind: job.kind, state: 'ran', key: job.key, reasons, durationMs: outcome.meta.durationMs });
       succeed(job.id, job.kind, job.key, job.fingerprint, outcome.meta.outputs, outcome.meta.outputsDigest);
     } else {
       record({ id: job.id, kind: job.kind, state: 'failed', key: job.key, reasons, outcome });
       for (const d of withDescendants(dag, [job.id])) {
         if (d !== job.id && selected.has(d) && !results.has(d)) {
-          record({ id: d, kind: dag.nodes.get(d)!.kind, state: 'skipped', because: `upstream ${job.id} failed` });
+          record({ id: d, kind: dag.nodes.get(d)!.kind, state: 'skipped', because: `upstream ${job.id} failed`, failedUpstream: job.id });
         }
       }
     }
@@ -138,6 +146,7 @@ export async function execute(project: Project, ids: string[], forced: ReadonlyS
     await new Promise<void>((res) => (wake = res));
     wake = undefined;
   }
+  integrityOf(project).save();
   return { results: ids.map((id) => results.get(id)).filter((r): r is InstanceResult => r !== undefined), lockEntries };
 }
 

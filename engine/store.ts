@@ -4,16 +4,24 @@
  * place, so a directory with a meta.json is complete). Work in progress lives
  * under dot-directories that never look like artifacts.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { ArtifactMeta } from './stage.js';
 import type { Fingerprint } from './fingerprint.js';
 
+/** An output file's size and modification time when the artifact was written (cheap damage checks). */
+export interface OutputStat {
+  size: number;
+  mtimeMs: number;
+}
+
 /** meta.json as the engine writes it: the contract's fields plus the fingerprint behind the key. */
 export interface StoredMeta extends ArtifactMeta {
   fingerprint: Fingerprint;
   outputsDigest: string;
+  /** Per output (same keys as `outputs`); absent in artifacts written before it was recorded. */
+  files?: Record<string, OutputStat>;
 }
 
 /** Files of an artifact that are not outputs: they vary from run to run and must not change downstream keys. */
@@ -69,8 +77,13 @@ export class ArtifactStore {
     rmSync(this.tmpRoot, { recursive: true, force: true });
   }
 
-  /** Moves a finished attempt into place, replacing an older copy of the same key (--force). */
+  /**
+   * Moves a finished attempt into place, replacing an older copy of the same key (--force).
+   * Its files become read-only so that an accidental edit fails loudly; directories stay
+   * writable, so that gc and moving a damaged artifact aside still work.
+   */
   install(tmpDir: string, kind: string, key: string): void {
+    makeFilesReadOnly(tmpDir);
     const target = this.artifactDir(kind, key);
     mkdirSync(join(this.dir, kind), { recursive: true });
     if (existsSync(target)) {
@@ -107,21 +120,39 @@ export function hashFile(path: string): string {
   return hash.digest('hex');
 }
 
+/** chmod a-w on every file under dir (0444; chmod changes no modification time). */
+function makeFilesReadOnly(dir: string): void {
+  for (const ent of readdirSync(dir, { withFileTypes: true })) {
+    const abs = join(dir, ent.name);
+    if (ent.isDirectory()) makeFilesReadOnly(abs);
+    else chmodSync(abs, 0o444);
+  }
+}
+
 /** Relative path (forward slashes) -> sha256 for every file under dir, bookkeeping files excluded. */
 export function digestOutputs(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  return digestAndStatOutputs(dir).outputs;
+}
+
+/** `digestOutputs`, with each output's size and modification time as it is read. */
+export function digestAndStatOutputs(dir: string): { outputs: Record<string, string>; files: Record<string, OutputStat> } {
+  const outputs: Record<string, string> = {};
+  const files: Record<string, OutputStat> = {};
   const walk = (d: string): void => {
     for (const ent of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const abs = join(d, ent.name);
       if (ent.isDirectory()) walk(abs);
       else {
         const rel = relative(dir, abs).split(sep).join('/');
-        if (!BOOKKEEPING_FILES.includes(rel)) out[rel] = hashFile(abs);
+        if (BOOKKEEPING_FILES.includes(rel)) continue;
+        const st = statSync(abs);
+        outputs[rel] = hashFile(abs);
+        files[rel] = { size: st.size, mtimeMs: st.mtimeMs };
       }
     }
   };
   walk(dir);
-  return out;
+  return { outputs, files };
 }
 
 /** Total bytes of the files under a directory. */

@@ -12,9 +12,13 @@ export interface CliArgs {
   wait: boolean;
   jobs?: number;
   format?: string;
+  /** Rehash every output of the artifacts used, instead of trusting unchanged sizes and times. */
+  verify: boolean;
+  /** List every skipped instance instead of one line per failure. */
+  verbose: boolean;
 }
 
-export type Flag = 'profile' | 'set' | 'force' | 'dry-run' | 'json' | 'wait' | 'jobs' | 'format';
+export type Flag = 'profile' | 'set' | 'force' | 'dry-run' | 'json' | 'wait' | 'jobs' | 'format' | 'verify' | 'verbose';
 
 export interface CommandContext {
   def: PipelineDefinition;

@@ -22,11 +22,21 @@ export const statusCommand: Command = {
       ctx.stdout.write(`${JSON.stringify({ profile: project.profile ?? null, stale: stale.map(({ id, kind, key, reasons }) => ({ id, kind, key: key ?? null, reasons })), upToDate: items.length - stale.length }, null, 2)}\n`);
       return 0;
     }
+    let damaged = 0;
     for (const i of stale) {
+      const damage = i.reasons.find((r) => r.type === 'damaged');
+      if (damage?.type === 'damaged') {
+        // What is wrong with the files, one line each; `repro` moves the artifact aside and rebuilds it.
+        damaged += 1;
+        ctx.stdout.write(`damaged  ${i.id}  (artifact ${i.kind}/${damage.key.slice(0, 12)})\n`);
+        for (const p of damage.problems) ctx.stdout.write(`         ${p}\n`);
+        continue;
+      }
       ctx.stdout.write(`stale  ${i.id}\n`);
       for (const r of i.reasons) ctx.stdout.write(`         ${describeReason(r)}\n`);
     }
-    ctx.stdout.write(stale.length ? `${stale.length} stale, ${items.length - stale.length} up to date\n` : `all ${items.length} instances up to date\n`);
+    const damagedNote = damaged ? ` (${damaged} damaged: \`repro\` moves them to ${relative(ctx.def.root, join(project.store.dir, '.damaged'))}/ and rebuilds them)` : '';
+    ctx.stdout.write(stale.length ? `${stale.length} stale${damagedNote}, ${items.length - stale.length} up to date\n` : `all ${items.length} instances up to date\n`);
     return 0;
   },
 };

@@ -3,9 +3,10 @@ import { withAncestors, resolveTargets } from '../graph.js';
 import { writeLock } from '../lockfile.js';
 import { describeReason } from '../fingerprint.js';
 import { plan } from '../plan.js';
-import { loadProject, resolvePath, type Project } from '../project.js';
-import type { Estimator } from '../stage.js';
-import { createReporter } from '../reporter.js';
+import { integrityOf } from '../integrity.js';
+import { loadProject, type Project } from '../project.js';
+import { RunProgress } from '../progress.js';
+import { createReporter, type Output } from '../reporter.js';
 import { acquireRunLock } from '../runlock.js';
 import { execute, type InstanceResult } from '../scheduler.js';
 import type { Executor, ExecutorSettings } from '../executor.js';
@@ -38,14 +39,36 @@ function onDemand(factory: ExecutorFactory, settings: ExecutorSettings): Executo
   };
 }
 
+/** The dry run's estimate; the cost model may calibrate itself on this machine first (a short probe, cached). */
 async function estimateStale(project: Project, ids: string[]) {
-  const module = project.def.estimatorModule;
-  if (!module) return null;
-  const { estimateRun } = await import('../estimate.js');
-  const { pathToFileURL } = await import('node:url');
-  const loaded = (await import(pathToFileURL(resolvePath(project.def, module)).href)) as { estimateSeconds?: Estimator };
-  if (typeof loaded.estimateSeconds !== 'function') throw new Error(`${module} must export a function estimateSeconds(kind, params, instance)`);
-  return estimateRun(project.dag, ids, project.params, loaded.estimateSeconds);
+  const { estimateRun, loadCostModel } = await import('../estimate.js');
+  const model = await loadCostModel(project.def, project.params, project.store.cacheDir, true);
+  if (!model) return null;
+  return { ...estimateRun(project.dag, ids, project.params, model.estimate), calibration: model.calibration };
+}
+
+/** Feeds the cost model's per-instance seconds to the progress line, once something runs (a no-op loads no cost model). */
+async function feedEstimates(project: Project, ids: string[], progress: RunProgress, stderr: Output): Promise<void> {
+  try {
+    const { estimateInstances, loadCostModel } = await import('../estimate.js');
+    // No probe here: it would compete with the run for the CPU; this run's own speed corrects the model.
+    const model = await loadCostModel(project.def, project.params, project.store.cacheDir, false);
+    if (model) progress.setEstimates(estimateInstances(project.dag, ids, project.params, model.estimate));
+  } catch (err) {
+    stderr.write(`(no time estimate for the progress line: ${(err as Error)?.message ?? String(err)})\n`);
+  }
+}
+
+/** After the totals: how many instances each failure skipped, and each failure's message again, last on screen. */
+function failureSummary(results: InstanceResult[], verbose: boolean): { before: string[]; after: string[] } {
+  const failed = results.filter((r): r is Extract<InstanceResult, { state: 'failed' }> => r.state === 'failed');
+  const before: string[] = [];
+  for (const f of failed) {
+    const n = results.filter((r) => r.state === 'skipped' && r.failedUpstream === f.id).length;
+    if (n > 0 && !verbose) before.push(`${n} instance${n === 1 ? '' : 's'} skipped because \`${f.id}\` failed; \`--verbose\` lists them`);
+  }
+  const after = failed.map((f) => `✖ ${f.id} ${f.outcome.status}: ${f.outcome.error}`);
+  return { before, after };
 }
 
 async function dryRun(ctx: CommandContext, project: Project, ids: string[], forced: Set<string>): Promise<number> {
@@ -79,14 +102,16 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
   return {
     name: 'repro',
     summary: 'bring targets (default: everything) up to date',
-    usage: 'repro [targets...] [--force] [--dry-run] [--json] [-j N] [--wait]',
-    flags: ['force', 'dry-run', 'json', 'jobs', 'wait'],
+    usage: 'repro [targets...] [--force] [--dry-run] [--verify] [--verbose] [--json] [-j N] [--wait]',
+    flags: ['force', 'dry-run', 'json', 'jobs', 'wait', 'verify', 'verbose'],
     async run(ctx) {
       const t0 = Date.now();
       const project = await loadProject(ctx.def, { profile: ctx.args.profile, overrides: ctx.args.set });
       const targets = resolveTargets(project.dag, ctx.args.positionals);
       const ids = withAncestors(project.dag, targets);
       const forced = new Set(ctx.args.force ? targets : []);
+      // --verify: every output of every artifact used is rehashed, not only those whose size or time changed.
+      integrityOf(project).full = ctx.args.verify;
       if (ctx.args.dryRun) return dryRun(ctx, project, ids, forced);
 
       const lock = await acquireRunLock(project.store.runLockFile, `repro ${ctx.args.positionals.join(' ')}`.trim(), {
@@ -94,13 +119,19 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
         onWait: (o) => ctx.stderr.write(`waiting for pid ${o.pid} (${o.command}, since ${o.startedAt}) to release ${project.store.runLockFile}\n`),
       });
       project.store.clearTmp();
-      const reporter = createReporter(ctx.stdout, ctx.args.json ? 'json' : 'auto');
-      const executor = onDemand(makeExecutor, {
+      const jobs = ctx.args.jobs ?? cpus().length;
+      const progress = new RunProgress(new Map(ids.map((id) => [id, project.dag.nodes.get(id)!.kind])), jobs);
+      const reporter = createReporter(ctx.stdout, ctx.args.json ? 'json' : 'auto', { verbose: ctx.args.verbose, progress });
+      let estimating: Promise<void> | undefined;
+      const executor = onDemand((settings) => {
+        estimating ??= feedEstimates(project, ids, progress, ctx.stderr);
+        return makeExecutor(settings);
+      }, {
         root: ctx.def.root,
         artifactsDir: project.store.dir,
         params: project.params,
         environmentModule: ctx.def.environmentModule,
-        jobs: ctx.args.jobs ?? cpus().length,
+        jobs,
         events: { progress: (id, p) => reporter.progress(id, p), environment: (w, e) => reporter.environment(w, e) },
       });
       let stopping = false;
@@ -139,7 +170,12 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
         const count = (s: InstanceResult['state']): number => results.filter((r) => r.state === s).length;
         const ms = Date.now() - t0;
         if (ctx.args.json) ctx.stdout.write(`${JSON.stringify(summaryJson(results, ms), null, 2)}\n`);
-        else ctx.stdout.write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped (${(ms / 1000).toFixed(2)} s)\n`);
+        else {
+          const { before, after } = failureSummary(results, ctx.args.verbose);
+          for (const line of before) ctx.stdout.write(`${line}\n`);
+          ctx.stdout.write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped (${(ms / 1000).toFixed(2)} s)\n`);
+          for (const line of after) ctx.stdout.write(`${line}\n`);
+        }
         return count('failed') > 0 ? 1 : 0;
       } finally {
         process.off('SIGINT', onSignal);

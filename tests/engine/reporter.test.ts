@@ -27,7 +27,7 @@ describe('reporter', () => {
 
   it('on a terminal, redraws the live block of running instances under the permanent lines', () => {
     const { out, chunks } = sink(true);
-    const r = createReporter(out, 'auto');
+    const r = createReporter(out, 'auto', { verbose: true });
     r.started('train/a', [{ type: 'never-run' }]);
     r.progress('train/a', { current: 2, total: 3, unit: 'epoch' });
     r.started('train/b', [{ type: 'forced' }]);
@@ -37,7 +37,7 @@ describe('reporter', () => {
     expect(chunks[1]).toMatch(/^\x1b\[1A\x1b\[J▶ run {5}train\/b/);
     expect(chunks[1]).toContain('2/3 epoch');
     r.finished({ id: 'train/a', kind: 'train', state: 'ran', key: 'k', reasons: [], durationMs: 10 });
-    r.finished({ id: 'train/b', kind: 'train', state: 'skipped', because: 'x' });
+    r.finished({ id: 'train/b', kind: 'train', state: 'skipped', because: 'x', failedUpstream: 'train/z' });
     r.close();
     expect(chunks.at(-1)).toMatch(/skipped train\/b {2}\(x\)\n$/);
   });
