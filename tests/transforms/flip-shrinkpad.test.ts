@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../domain/common/rng.js';
 import { flipLeftRight, randomFlip, randomFlipWithDraws } from '../../domain/transforms/flip.js';
-import { shrinkPad, shrinkPadAt, shrinkPadWithDraws, randomShrinkPad, drawShrinkPad } from '../../domain/transforms/shrinkpad.js';
+import { shrinkPad, shrinkPadAt, shrinkPadWithDraws, randomShrinkPad, drawShrinkPad, drawOffsets } from '../../domain/transforms/shrinkpad.js';
 import { composeTransforms, registerTransform } from '../../domain/transforms/compose.js';
 
 beforeAll(async () => {
@@ -146,6 +146,80 @@ describe('enhanced random layer (flip then shrinkpad)', () => {
   });
 });
 
+/** Chi-square critical values at p = 0.001 for 1..8 degrees of freedom. */
+const CHI2_CRITICAL_0_001 = [10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12];
+
+/**
+ * Every value of lo..hi was drawn, and the counts are roughly uniform: the chi-square statistic
+ * against equal counts stays under its p = 0.001 critical value. The draws are seeded, so this is
+ * a fixed check, not a flaky one; a draw pinned to one value, or one that never reaches an end of
+ * the range, is far over it.
+ */
+function expectUniform(values: number[], lo: number, hi: number, what: string): void {
+  const k = hi - lo + 1;
+  const counts = new Array<number>(k).fill(0);
+  const outside = values.filter((v) => !(Number.isInteger(v) && v >= lo && v <= hi));
+  expect(outside, `${what}: values outside ${lo}..${hi}`).toEqual([]);
+  for (const v of values) counts[v - lo] += 1;
+  expect(counts.every((c) => c > 0), `${what}: every value of ${lo}..${hi} drawn (counts ${counts.join(', ')})`).toBe(true);
+  if (k === 1) return;
+  const expected = values.length / k;
+  expect(expected, `${what}: enough draws for the test`).toBeGreaterThanOrEqual(20);
+  const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
+  expect(chi2, `${what}: counts ${counts.join(', ')} are not roughly uniform`).toBeLessThan(CHI2_CRITICAL_0_001[k - 2]);
+}
+
+/** Size and offsets of each image's ones block, read back from a transformed batch of all-ones images. */
+function drawsSeenIn(y: tf.Tensor4D): Array<{ size: number; top: number; left: number }> {
+  const [n, h, w] = y.shape;
+  const data = y.dataSync();
+  return Array.from({ length: n }, (_, i) => {
+    const at = (r: number, c: number) => data[((i * h + r) * w + c) * y.shape[3]];
+    const rows = Array.from({ length: h }, (_, r) => Array.from({ length: w }, (_, c) => at(r, c)).some((v) => v > 0));
+    const cols = Array.from({ length: w }, (_, c) => Array.from({ length: h }, (_, r) => at(r, c)).some((v) => v > 0));
+    return { size: rows.filter((r) => !r).length, top: rows.indexOf(true), left: cols.indexOf(true) };
+  });
+}
+
+describe('the random draws (distribution over many seeded draws)', () => {
+  it("ShrinkPad's offsets: every top and left in 0..s appears, with roughly equal counts", () => {
+    for (const s of [1, 3, 4]) {
+      const offsets = drawOffsets(3000, s, new Rng(`offsets-${s}`));
+      expectUniform(offsets.map((o) => o.left), 0, s, `left offset, s = ${s}`);
+      expectUniform(offsets.map((o) => o.top), 0, s, `top offset, s = ${s}`);
+    }
+  });
+
+  it('the ShrinkPad defense places each shrunk image at those offsets (read back from the images)', () => {
+    const seen = drawsSeenIn(shrinkPad(tf.ones([600, 8, 8, 1]) as tf.Tensor4D, 3, new Rng('defense-draws')));
+    expect(seen.every((d) => d.size === 3)).toBe(true);
+    expectUniform(seen.map((d) => d.left), 0, 3, 'defense left offset');
+    expectUniform(seen.map((d) => d.top), 0, 3, 'defense top offset');
+  });
+
+  it("the enhanced attack's sizes are uniform in 0..s_max, and each size's offsets uniform in 0..size", () => {
+    const draws = drawShrinkPad(12000, 4, new Rng('enhanced-draws'));
+    expectUniform(draws.map((d) => d.size), 0, 4, 'shrink size');
+    for (let s = 1; s <= 4; s++) {
+      const ofSize = draws.filter((d) => d.size === s);
+      expectUniform(ofSize.map((d) => d.left), 0, s, `left offset given size ${s}`);
+      expectUniform(ofSize.map((d) => d.top), 0, s, `top offset given size ${s}`);
+    }
+    expect(draws.filter((d) => d.size === 0).every((d) => d.top === 0 && d.left === 0)).toBe(true);
+  });
+
+  it("the enhanced attack's transform list applies those draws (read back from the images)", () => {
+    const transform = composeTransforms([{ type: 'shrinkpad', maxSize: 3 }]);
+    const seen = drawsSeenIn(transform(tf.ones([1600, 8, 8, 1]) as tf.Tensor4D, new Rng('enhanced-images')));
+    expectUniform(seen.map((d) => d.size), 0, 3, 'shrink size seen');
+    for (let s = 1; s <= 3; s++) {
+      const ofSize = seen.filter((d) => d.size === s);
+      expectUniform(ofSize.map((d) => d.left), 0, s, `left offset seen at size ${s}`);
+      expectUniform(ofSize.map((d) => d.top), 0, s, `top offset seen at size ${s}`);
+    }
+  });
+});
+
 describe('composeTransforms', () => {
   it('empty list copies the input', () => {
     const x = tf.tensor4d([0.2, 0.7], [1, 1, 2, 1]);
@@ -157,6 +231,18 @@ describe('composeTransforms', () => {
   it('flip with p = 1 always flips; shrinkpad-fixed pads', () => {
     const x = image([[0.1, 0.9]]);
     expect(Array.from(composeTransforms([{ type: 'flip', p: 1 }])(x, new Rng(0)).dataSync())).toEqual([0.9, 0.1].map(Math.fround));
+    // 'shrinkpad-fixed' is the defense: every image shrunk by exactly `size`, at its drawn offsets.
+    const batch = tf.randomUniform([6, 8, 8, 3], 0.05, 1, 'float32', 12) as tf.Tensor4D;
+    const fixed = composeTransforms([{ type: 'shrinkpad-fixed', size: 2 }])(batch, new Rng('fixed'));
+    const offsets = drawOffsets(6, 2, new Rng('fixed'));
+    expect(Array.from(fixed.dataSync())).toEqual(Array.from(shrinkPadAt(batch, 2, offsets).dataSync()));
+    expect(drawsSeenIn(fixed)).toEqual(offsets.map(({ top, left }) => ({ size: 2, top, left })));
+    // A 'shrinkpad' entry is the random ShrinkPad of maxSize: the same output as its draws applied by hand.
+    const padded = composeTransforms([{ type: 'shrinkpad', maxSize: 3 }])(batch, new Rng('pads'));
+    const draws = drawShrinkPad(6, 3, new Rng('pads'));
+    expect(draws.some((d) => d.size > 0)).toBe(true);
+    expect(Array.from(padded.dataSync())).toEqual(Array.from(shrinkPadWithDraws(batch, draws).dataSync()));
+    expect(drawsSeenIn(padded)).toEqual(draws.map(({ size, top, left }) => ({ size, top, left })));
   });
 
   it('accepts registered extra transforms, in order', () => {
