@@ -3,7 +3,7 @@
  * `report`), typed, with the lookups of global settings they share with other areas.
  */
 import type { CameraOptions } from '../transforms/camera.js';
-import type { ClaimThresholds } from '../report/claims.js';
+import type { ClaimThresholds, Departure } from '../report/claims.js';
 
 /** A model family we train, and the paper's column it stands for. */
 export interface ArchSpec {
@@ -36,6 +36,8 @@ export interface ReportParams {
   claims: ClaimThresholds;
   /** Where this profile departs from the paper, in the profile's own words (REPORT.md lists them). */
   notes?: string[];
+  /** Structured departures from the paper; read them with `departuresOf(params)`, which checks them and keeps those in effect. */
+  departures: Departure[];
 }
 
 type Obj = Record<string, unknown>;

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { evaluateClaims, type ClaimThresholds } from '../../domain/report/claims.js';
 import { factKey } from '../../domain/report/facts.js';
 
-const T: ClaimThresholds = { highAsr: 80, lowAsr: 20, maxCleanDrop: 5, shiftPixels: 3, lowPixelValue: 64, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05 };
+const T: ClaimThresholds = {
+  highAsr: 80, lowAsr: 20, maxCleanDrop: 5, maxShiftPixels: 3, sharpDrop: 50, fewPoints: 5, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05,
+  saliencyMargin: 0.1, saliencyStandardErrors: 2, saliencyMinImages: 30,
+};
 
 describe('claim 1 (high ASR with little clean-accuracy loss)', () => {
   const asr = { [factKey.evalMetric('vgg', 'badnets', 'standard', 'none', 'asr')]: 99, [factKey.evalMetric('vgg', 'badnets', 'standard', 'none', 'clean')]: 90 };
@@ -30,29 +33,31 @@ describe('claim 1 (high ASR with little clean-accuracy loss)', () => {
   });
 });
 
-describe('claim 7 (CDRP part)', () => {
+describe('claim 7b (CDRP), its own verdict', () => {
   const cdrp = (arch: string, variant: string, bt: number, at: number) => ({
     [factKey.cdrpMean(arch, 'badnets', variant, 'benign-transformed')]: bt,
     [factKey.cdrpMean(arch, 'badnets', variant, 'attacked-transformed')]: at,
   });
-  const cdrpPart = (facts: Record<string, number>) => evaluateClaims(facts, T)[6].ours.split('; ').find((s) => s.startsWith('CDRP'));
+  const c7b = (facts: Record<string, number>) => evaluateClaims(facts, T).find((c) => c.id === '7b')!;
+  const cdrpPart = (facts: Record<string, number>) => c7b(facts).ours;
 
-  it('holds when every standard and every enhanced model shows its gap (only where run, saliency and capture absent)', () => {
+  it('holds when every standard and every enhanced model shows its gap, whatever saliency and capture say', () => {
     const f = { ...cdrp('a', 'standard', 0.9, 0.4), ...cdrp('a', 'enhanced', 0.4, 0.9), ...cdrp('b', 'standard', 0.8, 0.3), ...cdrp('b', 'enhanced', 0.3, 0.8) };
-    const c7 = evaluateClaims(f, T)[6];
-    expect(c7.status).toBe('holds where run');
-    expect(c7.ours).toMatch(/saliency: not run in this profile/);
+    expect(c7b(f).status).toBe('holds');
+    const all = evaluateClaims(f, T);
+    expect(all.find((c) => c.id === '7a')!.status).toBe('not run in this profile');
+    expect(all.find((c) => c.id === '7c')!.status).toBe('not run in this profile');
   });
 
   it('judges every model, not only the first one in key order', () => {
     // Model 'b' (second in key order) reverses the standard pattern: the claim must fail.
     const f = { ...cdrp('a', 'standard', 0.9, 0.4), ...cdrp('a', 'enhanced', 0.4, 0.9), ...cdrp('b', 'standard', 0.3, 0.8), ...cdrp('b', 'enhanced', 0.3, 0.8) };
-    expect(evaluateClaims(f, T)[6].status).toBe('does not hold');
+    expect(c7b(f).status).toBe('does not hold');
     expect(cdrpPart(f)).toContain('b/badnets/standard 0.30 vs 0.80');
   });
 
   it('is not run without both variants', () => {
-    expect(evaluateClaims(cdrp('a', 'standard', 0.9, 0.4), T)[6].status).toBe('not run in this profile');
+    expect(c7b(cdrp('a', 'standard', 0.9, 0.4)).status).toBe('not run in this profile');
   });
 });
 

@@ -10,7 +10,10 @@ import { defenseSecondsFromMeta, upstreamWallSeconds } from '../../domain/report
 import { withWallSeconds } from '../../domain/report/entry.js';
 import { TABLE1, TABLE2, TABLE3, TABLE4, TABLE6 } from '../../domain/report/paper-numbers.js';
 
-const T: ClaimThresholds = { highAsr: 80, lowAsr: 20, maxCleanDrop: 5, shiftPixels: 3, lowPixelValue: 64, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05 };
+const T: ClaimThresholds = {
+  highAsr: 80, lowAsr: 20, maxCleanDrop: 5, maxShiftPixels: 3, sharpDrop: 50, fewPoints: 5, asrGap: 30, costFraction: 0.1, cdrpMargin: 0.05,
+  saliencyMargin: 0.1, saliencyStandardErrors: 2, saliencyMinImages: 30,
+};
 
 describe('paper numbers', () => {
   it('hold the values printed in the paper, spot-checked', () => {
@@ -49,9 +52,10 @@ describe('claims', () => {
   });
 
   it('judges claim 2 from the sensitivity facts and its thresholds', () => {
-    const f = { [factKey.sensitivityPlain('r')]: 99, [factKey.sensitivityRing('r', 3)]: 12, [factKey.sensitivityValue('r', 64)]: 8 };
+    // Every branch of claim 2 is in claims-criteria.test.ts; here, that the thresholds are read.
+    const f = { [factKey.sensitivityPlain('r')]: 99, [factKey.sensitivityRingMean('r', 3)]: 12, [factKey.sensitivityTrainingValue('r')]: 128, [factKey.sensitivityValue('r', 64)]: 8, [factKey.sensitivityValue('r', 255)]: 98 };
     expect(evaluateClaims(f, T)[1].status).toBe('holds');
-    expect(evaluateClaims(f, { ...T, lowAsr: 10 })[1].status).toBe('does not hold');
+    expect(evaluateClaims(f, { ...T, sharpDrop: 90 })[1].status).toBe('does not hold');
     expect(evaluateClaims({ ...f, [factKey.sensitivityPlain('r')]: 40 }, T)[1].status).toBe('inconclusive');
   });
 
