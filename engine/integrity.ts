@@ -22,33 +22,57 @@ export type IntegrityCheck =
   | { state: 'absent' }
   | { state: 'damaged'; problems: string[] };
 
-/** [size, mtimeMs] of meta.json and of each output at the last check that found them intact. */
+/**
+ * What the last check that found an artifact intact saw: [size, mtimeMs] of meta.json and of each
+ * output, and the mtimeMs of each directory ('' is the artifact's own). A directory's time
+ * changes whenever an entry is added, removed or renamed in it, so while every directory's time
+ * is unchanged the listing is too: no file missing, no stray file, without reading the directory.
+ */
 interface VerifiedEntry {
   meta: [number, number];
   files: Record<string, [number, number]>;
+  dirs?: Record<string, number>;
 }
 
-const sameStat = (rec: { size: number; mtimeMs: number } | undefined, st: Stats): boolean =>
-  rec !== undefined && rec.size === st.size && rec.mtimeMs === st.mtimeMs;
+interface Listing {
+  files: Set<string>;
+  dirs: Record<string, number>;
+}
 
-/** Relative paths (forward slashes) of every file under dir. Throws ENOENT when dir does not exist. */
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
+/** Every file under dir (relative, forward slashes) and each directory's time, taken before reading it. Throws ENOENT when dir does not exist. */
+function listDir(dir: string): Listing {
+  const files = new Set<string>();
+  const dirs: Record<string, number> = {};
   const walk = (d: string, prefix: string): void => {
+    dirs[prefix.slice(0, -1)] = statSync(d).mtimeMs;
     for (const ent of readdirSync(d, { withFileTypes: true })) {
       if (ent.isDirectory()) walk(join(d, ent.name), `${prefix}${ent.name}/`);
-      else out.push(`${prefix}${ent.name}`);
+      else files.add(`${prefix}${ent.name}`);
     }
   };
   walk(dir, '');
-  return out;
+  return { files, dirs };
 }
 
-function describeChange(rel: string, rec: OutputStat | undefined, st: Stats): string {
-  if (rec && st.size < rec.size) return `${rel} truncated (${st.size} bytes, was ${rec.size})`;
-  if (rec && st.size !== rec.size) return `${rel} modified since it was written (${st.size} bytes, was ${rec.size})`;
+/** True when every recorded directory still has its recorded time; undefined when the artifact directory is gone. */
+function dirsUnchanged(dir: string, dirs: Record<string, number>): boolean | undefined {
+  for (const rel in dirs) {
+    const st = statSync(rel ? join(dir, rel) : dir, { throwIfNoEntry: false });
+    if (!st) return rel ? false : undefined;
+    if (st.mtimeMs !== dirs[rel]) return false;
+  }
+  return true;
+}
+
+function describeChange(rel: string, rec: [number, number] | OutputStat | undefined, st: Stats): string {
+  const was = Array.isArray(rec) ? rec[0] : rec?.size;
+  if (was !== undefined && st.size < was) return `${rel} truncated (${st.size} bytes, was ${was})`;
+  if (was !== undefined && st.size !== was) return `${rel} modified since it was written (${st.size} bytes, was ${was})`;
   return `${rel} modified since it was written`;
 }
+
+const statOf = (rec: [number, number] | OutputStat | undefined): [number, number] | undefined =>
+  rec === undefined ? undefined : Array.isArray(rec) ? rec : [rec.size, rec.mtimeMs];
 
 export class IntegrityChecker {
   /** Rehash every output regardless of its stats (`verify`, `repro --verify`). */
@@ -72,27 +96,32 @@ export class IntegrityChecker {
 
   /**
    * Checks the artifact at kind/key against the digests it was written with
-   * (`expected`, from the lock or meta.json, read only once the directory is
-   * known to hold a meta.json).
+   * (`expected`, from the lock or meta.json; called only when meta.json is unchanged
+   * since the last good check). A no-op check is one stat per directory and per file.
    */
   check(kind: string, key: string, expected: () => Record<string, string>): IntegrityCheck {
     const dir = this.store.artifactDir(kind, key);
     const slot = `${kind}/${key}`;
-    let files: string[];
-    try {
-      files = listFiles(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'absent' };
-      return { state: 'damaged', problems: [`its directory is unreadable (${(err as Error).message})`] };
+    const cached = this.full ? undefined : this.verified[slot];
+    let listing: Listing | undefined;
+    const same = cached?.dirs ? dirsUnchanged(dir, cached.dirs) : false;
+    if (same === undefined) return { state: 'absent' };
+    if (!same) {
+      try {
+        listing = listDir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'absent' };
+        return this.damaged(slot, [`its directory is unreadable (${(err as Error).message})`]);
+      }
+      if (!listing.files.has('meta.json')) return this.damaged(slot, ['meta.json missing']);
     }
-    const present = new Set(files);
-    if (!present.has('meta.json')) return this.damaged(slot, ['meta.json missing']);
-    const metaStat = statSync(join(dir, 'meta.json'));
-    const cached = this.verified[slot];
-    let recorded: Record<string, OutputStat | undefined>;
+    const metaStat = statSync(join(dir, 'meta.json'), { throwIfNoEntry: false });
+    if (!metaStat) return this.damaged(slot, ['meta.json missing']);
+    const metaSame = cached !== undefined && cached.meta[0] === metaStat.size && cached.meta[1] === metaStat.mtimeMs;
+    let recorded: Record<string, [number, number] | OutputStat | undefined>;
     let digests: Record<string, string>;
-    if (!this.full && cached && cached.meta[0] === metaStat.size && cached.meta[1] === metaStat.mtimeMs) {
-      recorded = Object.fromEntries(Object.entries(cached.files).map(([rel, [size, mtimeMs]]) => [rel, { size, mtimeMs }]));
+    if (metaSame) {
+      recorded = cached.files;
       digests = expected();
     } else {
       let meta: StoredMeta;
@@ -106,49 +135,61 @@ export class IntegrityChecker {
     }
     const problems: string[] = [];
     const intact: Record<string, [number, number]> = {};
-    for (const [rel, digest] of Object.entries(digests)) {
-      if (!present.has(rel)) {
+    let changed = !metaSame || listing !== undefined;
+    for (const rel in digests) {
+      const abs = join(dir, rel);
+      const st = listing && !listing.files.has(rel) ? undefined : statSync(abs, { throwIfNoEntry: false });
+      if (!st) {
         problems.push(`${rel} missing`);
         continue;
       }
-      const abs = join(dir, rel);
-      const st = statSync(abs);
-      const rec = recorded[rel];
-      // Same size and time as when last found intact: trusted without reading it.
-      if (this.full || !sameStat(rec, st)) {
+      const rec = statOf(recorded[rel]);
+      // Same size and time as when last found intact (or written): trusted without reading it.
+      if (this.full || rec === undefined || rec[0] !== st.size || rec[1] !== st.mtimeMs) {
+        changed = true;
         this.rehashed.files += 1;
         this.rehashed.bytes += st.size;
-        if (hashFile(abs) !== digest) {
-          problems.push(describeChange(rel, rec, st));
+        if (hashFile(abs) !== digests[rel]) {
+          problems.push(describeChange(rel, recorded[rel], st));
           continue;
         }
       }
       intact[rel] = [st.size, st.mtimeMs];
     }
-    for (const rel of files) {
-      if (!(rel in digests) && !BOOKKEEPING_FILES.includes(rel)) problems.push(`stray file ${rel} (not written by the stage)`);
+    if (listing) {
+      for (const rel of listing.files) {
+        if (!(rel in digests) && !BOOKKEEPING_FILES.includes(rel)) problems.push(`stray file ${rel} (not written by the stage)`);
+      }
     }
     if (problems.length) return this.damaged(slot, problems);
-    const entry: VerifiedEntry = { meta: [metaStat.size, metaStat.mtimeMs], files: intact };
-    if (!cached || JSON.stringify(cached) !== JSON.stringify(entry)) {
-      this.verified[slot] = entry;
+    if (changed || !cached) {
+      this.verified[slot] = { meta: [metaStat.size, metaStat.mtimeMs], files: intact, dirs: listing?.dirs ?? cached?.dirs };
       this.dirty = true;
     }
     return { state: 'ok' };
   }
 
-  /** A freshly written artifact: its recorded stats are its verified ones (saves the next run reading meta.json). */
+  /**
+   * A freshly written artifact: its stats as written are its verified ones, so the next run
+   * neither reads its meta.json nor lists its directory. Anything unexpected is left to `check`.
+   */
   remember(meta: StoredMeta): void {
     if (!meta.files) return;
+    const slot = `${meta.kind}/${meta.key}`;
     try {
-      const st = statSync(this.store.metaFile(meta.kind, meta.key));
-      this.verified[`${meta.kind}/${meta.key}`] = {
+      const dir = this.store.artifactDir(meta.kind, meta.key);
+      const listing = listDir(dir);
+      const expected = new Set([...Object.keys(meta.files), ...BOOKKEEPING_FILES.filter((f) => listing.files.has(f))]);
+      if (listing.files.size !== expected.size || [...listing.files].some((f) => !expected.has(f))) return;
+      const st = statSync(join(dir, 'meta.json'));
+      this.verified[slot] = {
         meta: [st.size, st.mtimeMs],
         files: Object.fromEntries(Object.entries(meta.files).map(([rel, s]) => [rel, [s.size, s.mtimeMs]])),
+        dirs: listing.dirs,
       };
       this.dirty = true;
     } catch {
-      // Not installed where expected: the next check reads meta.json.
+      // Not installed where expected: the next check looks at it from scratch.
     }
   }
 
