@@ -3,12 +3,16 @@
  * plots and writes fig.svg, fig.png, data.csv, entry.json and facts.json, plus fig.vl.json for
  * charts. Image-grid figures (5, 8) are PNG grids (with an SVG wrapper) and carry their companion
  * chart as chart.svg / chart.png / chart.vl.json.
+ *
+ * A figure reads every replicate seed (training.seeds): its dependency names carry the seed, its
+ * data rows one row per seed, its chart the mean with a min-max bar, and its facts.json each
+ * seed's facts under `seed{N}/` (the analyses' own facts.json stay unprefixed, per instance).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { JsonObject, StageContext, StageInstance, StageKind, UpstreamArtifact } from '../engine/stage.js';
-import { analysesParams, archSpecs, globalSeed, profileName, reportParams, type AnalysesParams } from '../domain/analyses/params.js';
+import { analysesParams, archSpecs, profileName, reportParams, type AnalysesParams } from '../domain/analyses/params.js';
 import { readEvalMetrics } from '../domain/analyses/inputs.js';
 import { readDatasetInfo } from '../domain/data/format.js';
 import { saveFigure } from '../domain/plots/render.js';
@@ -24,20 +28,25 @@ import { instancesGiven as cdrpInstances } from './cdrp.js';
 import { instancesGiven as physicalInstances } from './physical.js';
 import { trainedIds, evaluatedIds } from './availability.js';
 import { dataId, evaluateId, figureAlias, figureId, modelPath, sMaxTrainId, trainId, type Variant } from './ids.js';
+import { prefixFacts, replicateSeeds, seedFactPrefix } from './replicates.js';
 
 export const FIGURE_IDS = ['fig2', 'fig3', 'fig5', 'fig6', 'fig8', 'fig12', 'fig13'] as const;
 
 export interface FigureStageParams extends JsonObject {
   figure: string;
   profile: string;
-  seed: number;
+  /** The replicate seeds the figure reads (training.seeds). */
+  seeds: number[];
   archs: JsonObject[];
   ablation: JsonObject;
   shrinkSize: number;
 }
 
 const shrinkDefense = (s: number): string => (s === 0 ? 'none' : `shrinkpad-${s}`);
-const evDep = (arch: string, attack: string, variant: string, x: number, defense: string): string => `ev:${arch}:${attack}:${variant}:${x}:${defense}`;
+const evDep = (seed: number, arch: string, attack: string, variant: string, x: number, defense: string): string => `ev:${seed}:${arch}:${attack}:${variant}:${x}:${defense}`;
+/** An analysis dependency: `an:<seed>:<instance id>`. */
+const anDep = (seed: number, id: string): string => `an:${seed}:${id}`;
+const seedOfDep = (name: string): number => Number(name.split(':')[1]);
 
 /** What exists upstream: train instances, evaluations, and the analysis instances they allow. */
 export interface Available {
@@ -47,14 +56,16 @@ export interface Available {
 
 function dependencies(figure: string, params: JsonObject, available: Available): Record<string, string> {
   const a = analysesParams(params);
-  const seed = globalSeed(params);
   const deps: Record<string, string> = { data: dataId() };
-  const analyses = (list: StageInstance[]) => list.forEach((inst) => (deps[`an:${inst.id}`] = inst.id));
+  // The analyses expand one instance per seed themselves.
+  const analyses = (list: StageInstance[]) => list.forEach((inst) => (deps[anDep((inst.params as { seed: number }).seed, inst.id)] = inst.id));
   if (figure === 'fig2' || figure === 'fig3') analyses(sensitivityInstances(params, available.trained));
   if (figure === 'fig5') analyses(saliencyInstances(params, available.trained));
   if (figure === 'fig6') analyses(cdrpInstances(params, available.trained));
   if (figure === 'fig8') analyses(physicalInstances(params, available.trained));
-  for (const spec of archSpecs(params)) {
+  // Every seed's models: one point per seed, which the chart averages.
+  const models = replicateSeeds(params).flatMap((seed) => archSpecs(params).map((spec) => ({ seed, spec })));
+  for (const { seed, spec } of models) {
     if (figure === 'fig12') {
       // Every ShrinkPad size the evaluation grid has for these models is a point: adding a size there adds a point here.
       for (const attack of a.ablation.attacks)
@@ -63,7 +74,7 @@ function dependencies(figure: string, params: JsonObject, available: Available):
           const prefix = `evaluate/${modelPath(model)}/`;
           for (const id of available.evaluated) {
             const m = /^(none|shrinkpad-(\d+))$/.exec(id.startsWith(prefix) ? id.slice(prefix.length) : '');
-            if (m) deps[evDep(spec.arch, attack, variant, m[2] ? Number(m[2]) : 0, m[1])] = id;
+            if (m) deps[evDep(seed, spec.arch, attack, variant, m[2] ? Number(m[2]) : 0, m[1])] = id;
           }
         }
     }
@@ -73,7 +84,7 @@ function dependencies(figure: string, params: JsonObject, available: Available):
           for (const defense of ['none', shrinkDefense(a.ablation.sMaxDefense)]) {
             const train = sMax === a.ablation.sMax ? trainId(spec.arch, attack, 'enhanced', seed) : sMaxTrainId(spec.arch, attack, sMax, seed);
             const id = evaluateId(train, defense);
-            if (available.evaluated.has(id)) deps[evDep(spec.arch, attack, 'enhanced', sMax, defense)] = id;
+            if (available.evaluated.has(id)) deps[evDep(seed, spec.arch, attack, 'enhanced', sMax, defense)] = id;
           }
     }
   }
@@ -84,20 +95,21 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
   return JSON.parse(await fs.readFile(join(dir, file), 'utf8')) as T;
 }
 
-async function analysisFacts(inputs: UpstreamArtifact[]): Promise<Facts> {
-  return mergeFacts(await Promise.all(inputs.map((u) => readJson<Facts>(u.dir, 'facts.json'))));
+/** Each analysis's facts.json under its seed's prefix (`seed1/sensitivity/...`). */
+async function analysisFacts(inputs: Array<[string, UpstreamArtifact]>): Promise<Facts> {
+  return mergeFacts(await Promise.all(inputs.map(async ([name, u]) => prefixFacts(seedOfDep(name), await readJson<Facts>(u.dir, 'facts.json')))));
 }
 
 export function instancesGiven(params: JsonObject, available: Available): StageInstance<FigureStageParams>[] {
   const a = analysesParams(params);
   const r = reportParams(params);
-  const seed = globalSeed(params);
+  const seeds = replicateSeeds(params);
   return r.figures.map((figure) => {
     if (!(FIGURE_IDS as readonly string[]).includes(figure)) throw new RangeError(`report.figures: unknown figure '${figure}' (known: ${FIGURE_IDS.join(', ')})`);
     return {
       id: figureId(figure),
       aliases: [figureAlias(figure)],
-      params: { figure, profile: profileName(params), seed, archs: archSpecs(params) as unknown as JsonObject[], ablation: a.ablation as unknown as JsonObject, shrinkSize: a.saliency.shrinkSize },
+      params: { figure, profile: profileName(params), seeds, archs: archSpecs(params) as unknown as JsonObject[], ablation: a.ablation as unknown as JsonObject, shrinkSize: a.saliency.shrinkSize },
       deps: dependencies(figure, params, available),
       description: `figure ${figure}`,
     };
@@ -111,14 +123,17 @@ const kind: StageKind<FigureStageParams> = {
     const p = ctx.params;
     const ablation = p.ablation as unknown as AnalysesParams['ablation'];
     const upstream = Object.entries(ctx.inputs).filter(([name]) => name !== 'data');
-    const analyses = upstream.filter(([name]) => name.startsWith('an:')).map(([, u]) => u);
+    const analyses = upstream.filter(([name]) => name.startsWith('an:'));
     const info = await readDatasetInfo(ctx.inputs.data.dir);
-    const provenance = provenanceOf(
-      p.profile,
-      p.seed,
-      { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
-      upstream.map(([, u]) => ({ environment: u.meta.environment as Record<string, unknown> })),
-    );
+    const provenance = {
+      ...provenanceOf(
+        p.profile,
+        p.seeds[0],
+        { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
+        upstream.map(([, u]) => ({ environment: u.meta.environment as Record<string, unknown> })),
+      ),
+      seed: p.seeds.join(', '),
+    };
     // A measurement, so meta.json and not entry.json: the report reads it there for its "wall time" line.
     ctx.recordMeta({ upstreamWallSeconds: upstreamWallSeconds(upstream.map(([, u]) => u.meta.durationMs)) });
     if (upstream.length === 0) {
@@ -130,41 +145,43 @@ const kind: StageKind<FigureStageParams> = {
     let built: BuiltFigure;
     let facts: Facts = {};
     let grid: Buffer | undefined;
+    // Image grids (figures 5, 8) show one seed's examples: the lowest seed present.
+    const gridSeed = Math.min(...analyses.map(([name]) => seedOfDep(name)));
 
     if (p.figure === 'fig2' || p.figure === 'fig3') {
       const data: SensitivityData[] = [];
-      for (const u of analyses) {
+      for (const [name, u] of analyses) {
         const r = await readJson<{ arch: string; plainAsr: number; originalValue: number; grid: SensitivityData['grid']; values: SensitivityData['values'] }>(u.dir, 'result.json');
-        data.push({ model: r.arch, plainAsr: r.plainAsr, originalValue: r.originalValue, grid: r.grid, values: r.values });
+        data.push({ model: r.arch, seed: seedOfDep(name), plainAsr: r.plainAsr, originalValue: r.originalValue, grid: r.grid, values: r.values });
       }
       built = p.figure === 'fig2' ? figure2(data) : figure3(data);
       facts = await analysisFacts(analyses);
     } else if (p.figure === 'fig5') {
       const data: SaliencyData[] = [];
       const grids: Buffer[] = [];
-      for (const u of analyses) {
+      for (const [name, u] of analyses) {
         const r = await readJson<{ arch: string; attack: string; shrinkSize: number; standard: { triggerMass: SaliencyData['triggerMass']['standard'] }; enhanced: { triggerMass: SaliencyData['triggerMass']['enhanced'] } }>(u.dir, 'result.json');
-        data.push({ model: r.arch, attack: r.attack, shrinkSize: r.shrinkSize, triggerMass: { standard: r.standard.triggerMass, enhanced: r.enhanced.triggerMass } });
-        grids.push(await fs.readFile(join(u.dir, 'grid.png')));
+        data.push({ model: r.arch, seed: seedOfDep(name), attack: r.attack, shrinkSize: r.shrinkSize, triggerMass: { standard: r.standard.triggerMass, enhanced: r.enhanced.triggerMass } });
+        if (seedOfDep(name) === gridSeed) grids.push(await fs.readFile(join(u.dir, 'grid.png')));
       }
       built = figure5Chart(data);
       grid = (await stackPngs(grids, 16)).png;
       facts = await analysisFacts(analyses);
     } else if (p.figure === 'fig6') {
       const data: CdrpData[] = [];
-      for (const u of analyses) {
+      for (const [name, u] of analyses) {
         const r = await readJson<{ arch: string; attack: string; lambda: number; standard: { correlations: CdrpData['correlations']['standard']; images: number }; enhanced: { correlations: CdrpData['correlations']['enhanced'] } }>(u.dir, 'result.json');
-        data.push({ model: r.arch, attack: r.attack, lambda: r.lambda, images: r.standard.images, correlations: { standard: r.standard.correlations, enhanced: r.enhanced.correlations } });
+        data.push({ model: r.arch, seed: seedOfDep(name), attack: r.attack, lambda: r.lambda, images: r.standard.images, correlations: { standard: r.standard.correlations, enhanced: r.enhanced.correlations } });
       }
       built = figure6(data);
       facts = await analysisFacts(analyses);
     } else if (p.figure === 'fig8') {
       const data: PhysicalData[] = [];
       const grids: Buffer[] = [];
-      for (const u of analyses) {
+      for (const [name, u] of analyses) {
         const r = await readJson<PhysicalData & { arch: string }>(u.dir, 'result.json');
-        data.push({ model: r.arch, attack: r.attack, standard: r.standard, enhanced: r.enhanced });
-        grids.push(await fs.readFile(join(u.dir, 'grid.png')));
+        data.push({ model: r.arch, seed: seedOfDep(name), attack: r.attack, standard: r.standard, enhanced: r.enhanced });
+        if (seedOfDep(name) === gridSeed) grids.push(await fs.readFile(join(u.dir, 'grid.png')));
       }
       built = figure8Chart(data);
       grid = (await stackPngs(grids, 16)).png;
@@ -172,15 +189,17 @@ const kind: StageKind<FigureStageParams> = {
     } else if (p.figure === 'fig12' || p.figure === 'fig13') {
       const points: AblationPoint[] = [];
       for (const [name, u] of upstream) {
-        const [, arch, attack, variant, x, defense] = name.split(':');
+        const [, seedText, arch, attack, variant, x, defense] = name.split(':');
+        const seed = Number(seedText);
         const m = await readEvalMetrics(u.dir);
         if (m.asr === undefined) throw new Error(`${u.id}: metrics.json has no ASR`);
-        points.push({ model: arch, attack, variant: variant as Variant, x: Number(x), defense: defense === 'none' ? 'no defense' : defense.replace('shrinkpad-', 'ShrinkPad-'), asr: m.asr });
-        if (p.figure === 'fig12') facts[factKey.ablationShrink(arch, attack, variant, Number(x))] = m.asr;
-        else facts[factKey.ablationSMax(arch, attack, Number(x), defense)] = m.asr;
+        points.push({ model: arch, seed, attack, variant: variant as Variant, x: Number(x), defense: defense === 'none' ? 'no defense' : defense.replace('shrinkpad-', 'ShrinkPad-'), asr: m.asr });
+        const key = p.figure === 'fig12' ? factKey.ablationShrink(arch, attack, variant, Number(x)) : factKey.ablationSMax(arch, attack, Number(x), defense);
+        facts[seedFactPrefix(seed) + key] = m.asr;
       }
-      points.sort((q, r) => q.model.localeCompare(r.model) || q.attack.localeCompare(r.attack) || q.variant.localeCompare(r.variant) || q.x - r.x);
-      if (p.figure === 'fig12') facts['ablation/sMax'] = ablation.sMax;
+      points.sort((q, r) => q.model.localeCompare(r.model) || q.attack.localeCompare(r.attack) || q.variant.localeCompare(r.variant) || q.x - r.x || q.seed - r.seed);
+      // Each seed's facts are complete on their own, the s_max they are judged against included.
+      if (p.figure === 'fig12') for (const seed of new Set(points.map((q) => q.seed))) facts[seedFactPrefix(seed) + 'ablation/sMax'] = ablation.sMax;
       built = p.figure === 'fig12' ? figure12(points, ablation.sMax) : figure13(points, ablation.sMaxDefense);
     } else throw new RangeError(`figure stage: unknown figure '${p.figure}'`);
 
@@ -201,7 +220,7 @@ const kind: StageKind<FigureStageParams> = {
       kind: 'figure',
       id: p.figure,
       title: built.title,
-      caption: built.caption,
+      caption: grid && new Set(analyses.map(([name]) => seedOfDep(name))).size > 1 ? `${built.caption} The image grid shows the models of seed ${gridSeed}.` : built.caption,
       paper: built.paper,
       ...files,
       csv: 'data.csv',
