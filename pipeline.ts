@@ -21,6 +21,8 @@ export const definition: PipelineDefinition = {
   stageModules,
   // Picks the compute backend once per worker process (compute.backend, or TRIGGER_LAB_BACKEND).
   environmentModule: 'stages/environment.ts',
+  // Bounds that depend on the data set (class indices, pixel positions); checked before anything runs.
+  paramsCheckModule: 'stages/params-check.ts',
   // Cost model for `repro --dry-run`'s time estimate; not imported by any stage, so not in any cache key.
   estimatorModule: 'stages/estimates.ts',
   // `--executor slurm` runs each instance as a Slurm job; `status` then lists queued and running jobs.

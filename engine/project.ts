@@ -27,6 +27,12 @@ export interface PipelineDefinition {
   stageModules: string[];
   /** Optional module exporting `setup(params): Promise<JsonObject>`, run once per worker. */
   environmentModule?: string;
+  /**
+   * Optional module exporting `checkParams(params): string[]`: bounds the schema cannot express
+   * (e.g. a class index against the data set's class count). Each string is one problem, naming
+   * the value and what is allowed; run after the schema check, before anything runs.
+   */
+  paramsCheckModule?: string;
   /** Optional module exporting `estimateSeconds: Estimator` (see stage.ts), for `repro --dry-run`'s time estimate. */
   estimatorModule?: string;
   /** Extra CLI commands (e.g. report builders) beside the built-in ones. */
@@ -56,14 +62,23 @@ export async function resolveParams(def: PipelineDefinition, file: ParamsFile, s
   const eff = effectiveParams(file, sel);
   const schemaPath = resolvePath(def, def.schemaFile);
   const schema = readJsonFile(schemaPath, 'params schema');
-  // Compiling a schema costs more than a whole no-op run; params already found valid against this schema are not checked again.
-  const marker = join(resolvePath(def, def.artifactsDir), '.cache', 'valid-params', sha256(canonicalJson({ schema, params: eff.params })));
+  // Compiling a schema costs more than a whole no-op run; params already found valid against this schema (and check module) are not checked again.
+  const checkPath = def.paramsCheckModule ? resolvePath(def, def.paramsCheckModule) : undefined;
+  const checkSource = checkPath ? readFileSync(checkPath, 'utf8') : null;
+  const marker = join(resolvePath(def, def.artifactsDir), '.cache', 'valid-params', sha256(canonicalJson({ schema, params: eff.params, checkSource })));
   if (existsSync(marker)) return eff;
   const source = [def.paramsFile, eff.profile !== undefined ? `profile ${eff.profile}` : undefined, ...sel.overrides.map((o) => `--set ${o}`)]
     .filter(Boolean)
     .join(', ');
   const { validateParams } = await import('./validate.js');
   await validateParams(eff.params, schema, source);
+  if (checkPath) {
+    const { pathToFileURL } = await import('node:url');
+    const mod = (await import(pathToFileURL(checkPath).href)) as { checkParams?: (p: JsonObject) => string[] };
+    if (typeof mod.checkParams !== 'function') throw new Error(`${def.paramsCheckModule} must export checkParams(params): string[]`);
+    const problems = mod.checkParams(eff.params);
+    if (problems.length) throw new UserError(`invalid params (${source}):\n${problems.map((l) => `  ${l}`).join('\n')}`);
+  }
   mkdirSync(dirname(marker), { recursive: true });
   writeFileSync(marker, '');
   return eff;
