@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { reproCommand, runCli, type PipelineDefinition } from './engine/index.js';
 import { executorFactory, rewriteExecutorFlag, slurmStatusCommand } from './engine/executors/slurm-cli.js';
 import { publishingRepro, reportCommand } from './commands/report.js';
+import { renderExperimentPlot } from './commands/exp-plot.js';
+import { expCommand } from './engine/commands/exp.js';
 import { stageModules } from './stages/index.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -18,6 +20,8 @@ export const definition: PipelineDefinition = {
   schemaFile: 'params.schema.json',
   artifactsDir: process.env.TRIGGER_LAB_ARTIFACTS ?? 'artifacts',
   lockFile: process.env.TRIGGER_LAB_LOCKFILE ?? 'pipeline.lock.json',
+  // Recorded experiments (`exp run`), meant to be committed like the lock file.
+  experimentsDir: process.env.TRIGGER_LAB_EXPERIMENTS ?? 'experiments',
   stageModules,
   // Picks the compute backend once per worker process (compute.backend, or TRIGGER_LAB_BACKEND).
   environmentModule: 'stages/environment.ts',
@@ -26,7 +30,7 @@ export const definition: PipelineDefinition = {
   // Cost model for `repro --dry-run`'s time estimate; not imported by any stage, so not in any cache key.
   estimatorModule: 'stages/estimates.ts',
   // `--executor slurm` runs each instance as a Slurm job; `status` then lists queued and running jobs.
-  commands: [publishingRepro(reproCommand(executorFactory())), slurmStatusCommand(), reportCommand],
+  commands: [publishingRepro(reproCommand(executorFactory())), slurmStatusCommand(), reportCommand, expCommand({ makeExecutor: executorFactory(), renderPlot: renderExperimentPlot })],
 };
 
 process.exitCode = await runCli(definition, rewriteExecutorFlag(process.argv.slice(2)));

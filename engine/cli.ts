@@ -11,6 +11,7 @@ import { reproCommand } from './commands/repro.js';
 import { dagCommand, paramsCommand, showCommand, statusCommand } from './commands/inspect.js';
 import { gcCommand } from './commands/gc.js';
 import { verifyCommand } from './commands/verify.js';
+import { expCommand } from './commands/exp.js';
 import type { PipelineDefinition } from './project.js';
 import type { Output } from './reporter.js';
 
@@ -24,7 +25,7 @@ const processIo = (): CliIo => ({
   stderr: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) },
 });
 
-export const builtinCommands = (): Command[] => [reproCommand(), statusCommand, verifyCommand, dagCommand, paramsCommand, showCommand, gcCommand];
+export const builtinCommands = (): Command[] => [reproCommand(), statusCommand, verifyCommand, dagCommand, paramsCommand, showCommand, gcCommand, expCommand()];
 
 const OPTIONS = {
   profile: { type: 'string' },
@@ -37,6 +38,12 @@ const OPTIONS = {
   format: { type: 'string' },
   verify: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  sweep: { type: 'string', multiple: true },
+  metrics: { type: 'string', multiple: true },
+  x: { type: 'string' },
+  y: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  experiments: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,6 +84,12 @@ export function parseCli(argv: string[], command: Command): CliArgs {
     format: v.format,
     verify: v.verify ?? false,
     verbose: v.verbose ?? false,
+    sweep: v.sweep ?? [],
+    metrics: v.metrics ?? [],
+    x: v.x,
+    y: v.y ?? [],
+    out: v.out,
+    experiments: v.experiments,
   };
 }
 

@@ -23,6 +23,8 @@ export interface PipelineDefinition {
   schemaFile: string;
   artifactsDir: string;
   lockFile: string;
+  /** Where `exp run` records experiments (NAME.json), relative to the root; default `experiments`. */
+  experimentsDir?: string;
   /** Modules whose default export is a StageKind, relative to the root. */
   stageModules: string[];
   /** Optional module exporting `setup(params): Promise<JsonObject>`, run once per worker. */

@@ -16,9 +16,19 @@ export interface CliArgs {
   verify: boolean;
   /** List every skipped instance instead of one line per failure. */
   verbose: boolean;
+  /** exp: `dotted.key=v1,v2` axes (run), or a sweep's name (show). */
+  sweep: string[];
+  /** exp show/diff: globs over metric names. */
+  metrics: string[];
+  /** exp plot: the swept param on the x axis, the metric globs on y, the output file. */
+  x?: string;
+  y: string[];
+  out?: string;
+  /** gc: `all` (default) keeps what recorded experiments reference, `none` does not. */
+  experiments?: string;
 }
 
-export type Flag = 'profile' | 'set' | 'force' | 'dry-run' | 'json' | 'wait' | 'jobs' | 'format' | 'verify' | 'verbose';
+export type Flag = 'profile' | 'set' | 'force' | 'dry-run' | 'json' | 'wait' | 'jobs' | 'format' | 'verify' | 'verbose' | 'sweep' | 'metrics' | 'x' | 'y' | 'out' | 'experiments';
 
 export interface CommandContext {
   def: PipelineDefinition;

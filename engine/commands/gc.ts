@@ -8,15 +8,20 @@ import { acquireRunLock } from '../runlock.js';
 import { SourceHasher } from '../sources.js';
 import { ArtifactStore, directorySize } from '../store.js';
 import type { Project } from '../project.js';
+import { UserError } from '../errors.js';
+import { ExperimentFiles } from '../experiments/record.js';
+import { experimentsDir } from './exp.js';
 import type { Command } from './command.js';
 
 export const gcCommand: Command = {
   name: 'gc',
-  summary: 'delete cached artifacts no instance of the current params (all profiles) references',
-  usage: 'gc [--dry-run] [--wait]',
-  flags: ['dry-run', 'wait'],
+  summary: 'delete cached artifacts no instance of the current params (all profiles) or recorded experiment references',
+  usage: 'gc [--dry-run] [--wait] [--experiments all|none]',
+  flags: ['dry-run', 'wait', 'experiments'],
   async run(ctx) {
     const def = ctx.def;
+    const keepExperiments = ctx.args.experiments ?? 'all';
+    if (keepExperiments !== 'all' && keepExperiments !== 'none') throw new UserError(`--experiments ${JSON.stringify(keepExperiments)}: expected all (keep what recorded experiments reference; the default) or none`);
     const store = new ArtifactStore(resolvePath(def, def.artifactsDir));
     const lockPath = resolvePath(def, def.lockFile);
     const lock = readLock(lockPath);
@@ -26,6 +31,9 @@ export const gcCommand: Command = {
       ...Object.keys(file.profiles).map((profile) => ({ profile, overrides: [] as string[] })),
     ];
     const keep = new Set(Object.values(lock.instances).map((e) => `${e.kind}/${e.key}`));
+    // A recorded experiment is a promise that its artifacts can be looked at again (exp diff reads their fingerprints).
+    const experiments = keepExperiments === 'all' ? new ExperimentFiles(experimentsDir(def)).all() : [];
+    for (const rec of experiments) for (const i of Object.values(rec.instances)) keep.add(`${i.kind}/${i.key}`);
     const hasher = new SourceHasher(def.root, join(store.cacheDir, 'sources.json'));
     for (const sel of selections) {
       const { profile, params } = await resolveParams(def, file, sel);
