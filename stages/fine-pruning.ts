@@ -17,26 +17,40 @@ import { loadDataset } from '../domain/data/format.js';
 import { featureLayer } from '../domain/models/metadata.js';
 import { applyWithHooks } from '../domain/models/graph.js';
 import { stamp } from '../domain/attacks/trigger.js';
-import { finePrune, prunableNetwork } from '../domain/defenses/fine-pruning.js';
+import { finePrune, fractionAtLoss, prunableNetwork } from '../domain/defenses/fine-pruning.js';
+import { TABLE1, TABLE6, type Arch } from '../domain/report/paper-numbers.js';
 import type { TrainedModelRef } from '../domain/defenses/grid.js';
 
 export interface FinePruningParams extends JsonObject {
   model: TrainedModelRef & JsonObject;
   fractions: number[];
   maxAccuracyDrop: number;
+  /** The paper's own clean-accuracy loss (points) for this row (its Standard clean minus its Fine-Pruning clean, Table 1 or 6); null where the paper has no such row. */
+  paperCleanLoss: number | null;
   batchSize: number;
   target: number;
   seed: number;
+}
+
+/** Clean-accuracy points the paper's own Fine-Pruning row lost: Table 1 for its three attacks, Table 6 for the UAP trigger. */
+export function paperFinePruningLoss(paper: Arch, attack: string, variant: string | null): number | null {
+  if (variant !== 'standard') return null;
+  if (attack === 'uap') return Math.round(10 * (TABLE6.standard[paper].clean - TABLE6['fine-pruning'][paper].clean)) / 10;
+  if (attack !== 'badnets' && attack !== 'blended' && attack !== 'consistent') return null;
+  return Math.round(10 * (TABLE1.standard[paper][attack].clean - TABLE1['fine-pruning'][paper][attack].clean)) / 10;
 }
 
 function instances(params: JsonObject): StageInstance<FinePruningParams>[] {
   const fp = readDefenses(params).finePruning;
   if (!fp.enabled) return [];
   const target = targetOf(params);
+  // The paper column each architecture stands for (params.analyses.paperColumns); none, no paper row to match.
+  const columns = ((params.analyses as JsonObject | undefined)?.paperColumns ?? {}) as Record<string, Arch>;
+  const paperColumn = new Map(Object.entries(columns).filter(([, c]) => c === 'vgg19' || c === 'resnet34'));
   // Each model's defense draws from that model's replicate seed.
   return selectModels(params, fp.models, 'params.defenses.finePruning.models', true).map(({ id, ...model }) => ({
     id: finePruningId(id),
-    params: { model: model as TrainedModelRef & JsonObject, fractions: fp.fractions as number[], maxAccuracyDrop: fp.maxAccuracyDrop as number, batchSize: fp.batchSize as number, target, seed: model.seed },
+    params: { model: model as TrainedModelRef & JsonObject, fractions: fp.fractions as number[], maxAccuracyDrop: fp.maxAccuracyDrop as number, paperCleanLoss: paperColumn.has(model.arch) ? paperFinePruningLoss(paperColumn.get(model.arch)!, model.attack, model.variant) : null, batchSize: fp.batchSize as number, target, seed: model.seed },
     deps: { model: id, data: dataId() },
     description: `Fine-Pruning of ${id.replace(/^train\//, '')}`,
   }));
@@ -91,7 +105,14 @@ async function run(ctx: StageContext<FinePruningParams>): Promise<void> {
       fineTuned: false,
       synthetic: dataset.synthetic,
     };
-    await writeJson(join(ctx.outDir, 'metrics.json'), metrics);
+    // Like with like: the paper's rows lost more (or less) clean accuracy than our stopping rule allows, so also read the
+    // test curve where the validation loss first reaches the paper's own loss for this row (chosen on validation, too).
+    const atPaperLoss = p.paperCleanLoss === null ? null : (() => {
+      const m = fractionAtLoss(result.validationCurve, p.paperCleanLoss);
+      const test = result.testCurve.find((t) => t.fraction === m.point.fraction)!.test;
+      return { paperLoss: p.paperCleanLoss, fraction: m.point.fraction, validationLoss: m.validationLoss, reached: m.reached, cleanAccuracy: test.cleanAccuracy, asr: test.asr, targetRateClean: test.targetRateClean };
+    })();
+    await writeJson(join(ctx.outDir, 'metrics.json'), { ...metrics, maxAccuracyDrop: p.maxAccuracyDrop, atPaperLoss });
     ctx.log(`${ctx.id}: pruned ${(result.chosenFraction * 100).toFixed(0)}% of ${layer}; test clean ${(result.test.cleanAccuracy * 100).toFixed(2)}%, ASR ${((result.test.asr ?? 0) * 100).toFixed(2)}%`);
     // Timings are measurements of this run, not results: meta.json only (table 5 reads them there), so metrics.json is reproducible.
     ctx.recordMeta({ defense: 'fine-pruning', chosenFraction: result.chosenFraction, cleanAccuracy: result.test.cleanAccuracy, asr: result.test.asr, targetRateClean: result.test.targetRateClean, costKind: 'optimisation', costMs: result.selectionMs, wallTimeMs: result.wallTimeMs, backend: tf.getBackend() });

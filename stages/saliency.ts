@@ -18,10 +18,20 @@ import { bothVariantsTrained, loadPoisoned, variantPairDeps, VARIANTS } from './
 export interface SaliencyStageParams extends JsonObject {
   arch: string;
   attack: string;
+  /** Images the trigger shares are averaged over. */
   images: number;
+  /** Of those, how many the grid shows per variant. */
+  examples: number;
   shrinkSize: number;
   target: number;
   seed: number;
+}
+
+/** Sample standard deviation (n - 1); 0 for a single image. */
+function sampleSd(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
 export const saliencyId = (arch: string, attack: string, seed: number): string => `saliency/${arch}/${attack}/seed${seed}`;
@@ -36,7 +46,7 @@ export function instancesGiven(params: JsonObject, trained: Set<string>): StageI
         .filter((attack) => bothVariantsTrained(trained, spec.arch, attack, seed))
         .map((attack) => ({
           id: saliencyId(spec.arch, attack, seed),
-          params: { arch: spec.arch, attack, images: a.saliency.images, shrinkSize: a.saliency.shrinkSize, target, seed },
+          params: { arch: spec.arch, attack, images: a.saliency.images, examples: a.saliency.examples, shrinkSize: a.saliency.shrinkSize, target, seed },
           deps: variantPairDeps(spec.arch, attack, seed),
           description: `saliency maps, ${spec.arch} ${attack} vs ${attack}+, seed ${seed}`,
         })),
@@ -60,13 +70,18 @@ const kind: StageKind<SaliencyStageParams> = {
       const { model, trigger } = await loadPoisoned(ctx.inputs[variant]);
       const s = saliencyStudy(model, images, trigger, p.shrinkSize, new Rng(p.seed).fork(`saliency-shrinkpad`));
       model.dispose();
-      for (const v of VERSIONS) facts[factKey.saliencyTriggerMass(p.arch, p.attack, variant, v)] = s.triggerMass[v];
-      summary[variant] = { triggerMass: s.triggerMass, predictions: s.predictions };
-      s.rows.forEach((r, i) => {
+      for (const v of VERSIONS) {
+        facts[factKey.saliencyTriggerMass(p.arch, p.attack, variant, v)] = s.triggerMass[v];
+        facts[factKey.saliencyTriggerMassSd(p.arch, p.attack, variant, v)] = sampleSd(s.triggerShares[v]);
+      }
+      summary[variant] = { triggerMass: s.triggerMass, triggerShares: s.triggerShares, predictions: s.predictions };
+      // The claim reads the mean over every image; the grid shows only the first few as examples.
+      s.rows.slice(0, p.examples).forEach((r, i) => {
         rows.push(r);
         rowLabels.push(`${variant === 'enhanced' ? `${p.attack}+` : p.attack} #${i + 1}`);
       });
     }
+    facts[factKey.saliencyImages(p.arch, p.attack)] = images.count;
     const grid = await renderImageGrid({
       rows,
       rowLabels,

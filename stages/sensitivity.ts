@@ -10,7 +10,7 @@ import { replicateSeeds } from './replicates.js';
 import { loadTestData, sampleNonTarget } from '../domain/analyses/inputs.js';
 import { loadPoisoned } from './artifacts.js';
 import { Rng } from '../domain/common/rng.js';
-import { triggerSensitivity, ringMaximum } from '../domain/analyses/sensitivity.js';
+import { triggerSensitivity, ringMaximum, ringMean } from '../domain/analyses/sensitivity.js';
 import { factKey, type Facts } from '../domain/report/facts.js';
 import { trainedIds } from './availability.js';
 import { dataId, trainId, modelPath } from './ids.js';
@@ -61,8 +61,12 @@ const kind: StageKind<SensitivityStageParams> = {
     model.dispose();
     const facts: Facts = { [factKey.sensitivityPlain(p.arch)]: r.plainAsr };
     const radii = [...new Set(r.grid.map((g) => Math.max(Math.abs(g.dx), Math.abs(g.dy))))];
-    for (const radius of radii) facts[factKey.sensitivityRing(p.arch, radius)] = ringMaximum(r.grid, radius)!;
+    for (const radius of radii) {
+      facts[factKey.sensitivityRing(p.arch, radius)] = ringMaximum(r.grid, radius)!;
+      facts[factKey.sensitivityRingMean(p.arch, radius)] = ringMean(r.grid, radius)!;
+    }
     for (const v of r.values) facts[factKey.sensitivityValue(p.arch, v.value)] = v.asr;
+    facts[factKey.sensitivityTrainingValue(p.arch)] = r.originalValue;
     await fs.writeFile(join(ctx.outDir, 'result.json'), JSON.stringify({ arch: p.arch, attack: p.attack, ...r }, null, 2) + '\n');
     await fs.writeFile(join(ctx.outDir, 'facts.json'), JSON.stringify(facts, null, 2) + '\n');
     ctx.recordMeta({ plainAsr: r.plainAsr, images: r.images, skippedOffsets: r.skipped.length, dataset: data.name, synthetic: data.synthetic });

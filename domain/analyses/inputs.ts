@@ -62,6 +62,38 @@ export interface EvalMetrics {
   targetRateClean?: number;
   /** Seconds the defense added; never in metrics.json (a run measurement): the table stage fills it from meta.json. */
   defenseSeconds?: number;
+  /** Fine-Pruning only: its stopping rule and its test numbers at the paper's own clean-accuracy loss (stages/fine-pruning.ts). */
+  finePruning?: FinePruningExtras;
+}
+
+export interface FinePruningExtras {
+  /** Largest validation clean-accuracy drop allowed (0-1). */
+  maxAccuracyDrop: number;
+  chosenFraction: number;
+  /** Percent metrics on the test half at the fraction whose validation loss first reaches the paper's loss; null where the paper has no row. */
+  atPaperLoss: { paperLoss: number; fraction: number; validationLoss: number; reached: boolean; clean: number; asr?: number; targetRateClean?: number } | null;
+}
+
+function finePruningExtras(m: Record<string, unknown>, path: string): FinePruningExtras | undefined {
+  if (m.maxAccuracyDrop === undefined) return undefined;
+  const num = (v: unknown, field: string): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${path}: '${field}' must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const a = m.atPaperLoss as Record<string, unknown> | null | undefined;
+  return {
+    maxAccuracyDrop: num(m.maxAccuracyDrop, 'maxAccuracyDrop'),
+    chosenFraction: num(m.chosenFraction, 'chosenFraction'),
+    atPaperLoss: a == null ? null : {
+      paperLoss: num(a.paperLoss, 'atPaperLoss.paperLoss'),
+      fraction: num(a.fraction, 'atPaperLoss.fraction'),
+      validationLoss: num(a.validationLoss, 'atPaperLoss.validationLoss'),
+      reached: a.reached === true,
+      clean: asPercent(a.cleanAccuracy, 'atPaperLoss.cleanAccuracy', path)!,
+      asr: asPercent(a.asr, 'atPaperLoss.asr', path),
+      targetRateClean: asPercent(a.targetRateClean, 'atPaperLoss.targetRateClean', path),
+    },
+  };
 }
 
 const asPercent = (v: unknown, field: string, path: string): number | undefined => {
@@ -81,6 +113,7 @@ export async function readEvalMetrics(evalDir: string): Promise<EvalMetrics> {
     clean,
     asr: asPercent(m.asr, 'asr', path),
     targetRateClean: asPercent(m.targetRateClean, 'targetRateClean', path),
+    ...(m.maxAccuracyDrop !== undefined ? { finePruning: finePruningExtras(m, path) } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ export interface AnalysesParams {
   /** The paper column each zoo architecture is compared with (the architectures themselves are params.models.architectures). */
   paperColumns: Record<string, ArchSpec['paper']>;
   sensitivity: { attack: string; dx: number[]; dy: number[]; values: number[]; images: number | null };
-  saliency: { attacks: string[]; images: number; shrinkSize: number };
+  saliency: { attacks: string[]; images: number; examples: number; shrinkSize: number };
   cdrp: { attack: string; images: number; lambda: number; steps: number; learningRate: number; shrinkSize: number; batchSize: number };
   physical: { attack: string; captures: number; examples: number; camera: CameraOptions };
   ablation: { attacks: string[]; sMax: number; sMaxList: number[]; sMaxDefense: number };

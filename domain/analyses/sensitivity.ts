@@ -86,6 +86,12 @@ export function ringMaximum(grid: OffsetPoint[], radius: number): number | undef
   return ring.length ? Math.max(...ring.map((p) => p.asr)) : undefined;
 }
 
+/** Mean ASR over the offsets at Chebyshev distance `radius`: the trigger "moved by a small distance" in any direction the grid tries. */
+export function ringMean(grid: OffsetPoint[], radius: number): number | undefined {
+  const ring = grid.filter((p) => Math.max(Math.abs(p.dx), Math.abs(p.dy)) === radius);
+  return ring.length ? ring.reduce((s, p) => s + p.asr, 0) / ring.length : undefined;
+}
+
 /** ASR along each axis through the origin: the curves of figure 3. */
 export function axisCurves(grid: OffsetPoint[]): { axis: 'horizontal (dx)' | 'vertical (dy)'; shift: number; asr: number }[] {
   return [

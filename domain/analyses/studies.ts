@@ -42,6 +42,8 @@ export function threeVersions(x: tf.Tensor4D, trigger: Trigger, shrinkSize: numb
 export interface SaliencyStudy {
   /** Mean share (0-1) of saliency inside the trigger's region, per version. */
   triggerMass: Record<Version, number>;
+  /** Each image's share, per version (the spread around the mean). */
+  triggerShares: Record<Version, number[]>;
   /** Predicted class per version and image. */
   predictions: Record<Version, number[]>;
   /** One grid row per image: image and overlay for each version. */
@@ -58,15 +60,15 @@ export function saliencyStudy(model: tf.LayersModel, images: LabelledImages, tri
   x.dispose();
   const { height: h, width: w } = images;
   const triggerMass = {} as Record<Version, number>;
+  const triggerShares = {} as Record<Version, number[]>;
   const predictions = {} as Record<Version, number[]>;
   const maps = {} as Record<Version, ReturnType<typeof vanillaSaliency>>;
   for (const v of VERSIONS) {
     const s = vanillaSaliency(model, versions[v]);
     maps[v] = s;
     predictions[v] = Array.from(s.predicted);
-    let sum = 0;
-    for (let i = 0; i < s.count; i++) sum += massInside(mapOf(s, i), regions[v].subarray(i * h * w, (i + 1) * h * w));
-    triggerMass[v] = sum / s.count;
+    triggerShares[v] = Array.from({ length: s.count }, (_, i) => massInside(mapOf(s, i), regions[v].subarray(i * h * w, (i + 1) * h * w)));
+    triggerMass[v] = triggerShares[v].reduce((a, b) => a + b, 0) / s.count;
   }
   const rows: GridImage[][] = [];
   for (let i = 0; i < images.count; i++) {
@@ -76,7 +78,7 @@ export function saliencyStudy(model: tf.LayersModel, images: LabelledImages, tri
     }));
   }
   tf.dispose(Object.values(versions));
-  return { triggerMass, predictions, rows };
+  return { triggerMass, triggerShares, predictions, rows };
 }
 
 export interface CdrpStudy {

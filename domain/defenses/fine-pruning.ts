@@ -157,6 +157,23 @@ export function selectPruneFraction(net: PrunableNetwork, validation: LabelledIm
   return { ranking, validationCurve, chosenFraction, chosenPruned: pruneMask(ranking.order, chosenFraction).pruned };
 }
 
+/**
+ * The smallest fraction whose VALIDATION clean-accuracy loss (against the unpruned model, in
+ * points) reaches `lossPoints`: where to read our curve to compare with a row that lost that much.
+ * Chosen on validation like the defense itself; `reached` is false when even the largest fraction
+ * loses less (then that largest fraction is returned).
+ */
+export function fractionAtLoss(validationCurve: PruningPoint[], lossPoints: number): { point: PruningPoint; validationLoss: number; reached: boolean } {
+  if (validationCurve.length === 0) throw new RangeError('fine-pruning: empty validation curve');
+  if (!(Number.isFinite(lossPoints) && lossPoints >= 0)) throw new RangeError(`fine-pruning: target loss must be a non-negative number of points, got ${lossPoints}`);
+  const sorted = [...validationCurve].sort((a, b) => a.fraction - b.fraction);
+  const base = sorted[0].validation.cleanAccuracy;
+  const loss = (p: PruningPoint) => 100 * (base - p.validation.cleanAccuracy);
+  const hit = sorted.find((p) => loss(p) >= lossPoints - 1e-9);
+  const point = hit ?? sorted[sorted.length - 1];
+  return { point, validationLoss: loss(point), reached: hit !== undefined };
+}
+
 /** The whole defense: selection on the validation half, then every fraction scored on the test half. */
 export function finePrune(net: PrunableNetwork, halves: { validation: LabelledImages; test: LabelledImages }, o: FinePruningOptions): FinePruningResult {
   const start = performance.now();

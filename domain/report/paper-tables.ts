@@ -8,6 +8,7 @@ import { TABLE1, TABLE2, TABLE3, TABLE4, TABLE5, TABLE6, ARCH_LABEL, ATTACK_LABE
 import type { EvalMetrics } from '../analyses/inputs.js';
 import type { Detection } from './detection.js';
 import type { ArchSpec } from '../analyses/params.js';
+import { finePruningAtPaperLoss } from './fine-pruning-lines.js';
 
 /** An evaluation's metrics as the tables read them: a detecting defense adds what it flagged. */
 export type TableMetrics = EvalMetrics & { detection?: Detection };
@@ -105,6 +106,10 @@ export function table1(ctx: TableContext): BuiltTable {
     }
     rows.push({ arch: text(archLabel(a)), attack: text('none (benign model)'), defense: text(DEFENSE_LABEL.standard), clean: value(benign?.clean, undefined), asr: value(benign?.asr, undefined, 'not applicable (no trigger)'), base: baselineCell(benign) });
   }
+  // Fine-Pruning's stopping rule and its ASR where it loses as much clean accuracy as the paper's own row.
+  const fp = finePruningAtPaperLoss(ctx, ctx.attacks, (paper, attack) => (isPaperAttack(attack) ? TABLE1['fine-pruning'][paper][attack].asr : undefined));
+  Object.assign(facts, fp.facts);
+  lines.push(...fp.lines);
   return {
     table: {
       id: 'table1',
@@ -284,6 +289,9 @@ export function table6(ctx: TableContext, attack = 'uap'): BuiltTable {
       rows.push({ arch: text(archLabel(a)), defense: text(DEFENSE_LABEL[d]), clean: value(m?.clean, paper.clean), asr: value(m?.asr, paper.asr), base: baselineCell(m) });
     }
   }
+  const lines = rangeLines(facts);
+  const fp = finePruningAtPaperLoss(ctx, [attack], (paper) => TABLE6['fine-pruning'][paper].asr);
+  Object.assign(facts, fp.facts);
   return {
     table: {
       id: 'table6',
@@ -293,7 +301,7 @@ export function table6(ctx: TableContext, attack = 'uap'): BuiltTable {
       rows,
     },
     facts,
-    lines: rangeLines(facts),
+    lines: [...lines, ...fp.lines],
   };
 }
 

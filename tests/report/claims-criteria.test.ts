@@ -3,7 +3,7 @@
  * inconclusive (and not run), with values on both sides of each threshold.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateClaims, verdictText, departuresOf, CLAIM_IDS, type ClaimThresholds, type Departure } from '../../domain/report/claims.js';
+import { evaluateClaims, verdictText, departuresOf, departureProblems, CLAIM_IDS, type ClaimThresholds, type Departure } from '../../domain/report/claims.js';
 import { factKey, modelOfFact, type Facts } from '../../domain/report/facts.js';
 
 const T: ClaimThresholds = {
@@ -355,8 +355,20 @@ describe('departuresOf: the departures in effect for a profile', () => {
     expect(departuresOf(params(0.6, [dep()])).map((d) => d.id)).toEqual(['blended-lambda']);
     expect(departuresOf(params(0.2, [dep()]))).toEqual([]);
   });
-  it('refuses a setting that does not exist, naming it', () => {
-    expect(() => departuresOf(params(0.6, [dep({ settings: ['attacks.definitions.blended.lambda'] })]))).toThrow(/'attacks\.definitions\.blended\.lambda' does not exist/);
+  it('names a setting that does not exist; a condition on an absent setting is not in effect', () => {
+    const typo = params(0.6, [dep({ settings: ['attacks.definitions.blended.lambda'] })]);
+    expect(departureProblems(typo)).toEqual([expect.stringMatching(/'attacks\.definitions\.blended\.lambda' does not exist/)]);
+    expect(departureProblems(params(0.6, [dep()]))).toEqual([]);
+    expect(departuresOf({ report: { departures: [dep()] } })).toEqual([]);
+  });
+  it('every profile of params.json names only settings it has', async () => {
+    const { readJsonFile, parseParamsFile, effectiveParams } = await import('../../engine/params.js');
+    const file = parseParamsFile(readJsonFile('params.json', 'params'), 'params.json');
+    for (const profile of [undefined, ...Object.keys(file.profiles)]) {
+      const p = effectiveParams(file, { profile, overrides: [] }).params;
+      expect(departureProblems(p), `profile ${profile ?? '(base)'}`).toEqual([]);
+      expect(departuresOf(p).length, `profile ${profile ?? '(base)'}`).toBeGreaterThan(0);
+    }
   });
   it('refuses a repeated id', () => {
     expect(() => departuresOf(params(0.6, [dep(), dep()]))).toThrow(/'blended-lambda' appears twice/);

@@ -48,27 +48,36 @@ function at(params: Obj, path: string): { found: boolean; value: unknown } {
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/**
- * The departures in effect for these params (params.report.departures), checked: every named
- * setting must exist (a typo would otherwise hide a departure), ids must be unique.
- */
-export function departuresOf(params: Obj): Departure[] {
-  const report = params.report as Obj | undefined;
-  const list = report?.departures ?? [];
+function listOf(params: Obj): Departure[] {
+  const list = (params.report as Obj | undefined)?.departures ?? [];
   if (!Array.isArray(list)) throw new Error(`params.report.departures must be a list of departures, got ${JSON.stringify(list)}`);
   const seen = new Set<string>();
-  const out: Departure[] = [];
   for (const d of list as Departure[]) {
     if (seen.has(d.id)) throw new Error(`params.report.departures: id '${d.id}' appears twice`);
     seen.add(d.id);
-    const paths = [...d.settings, ...(d.appliesWhile ? [d.appliesWhile.setting] : [])];
-    for (const path of paths) {
-      if (!at(params, path).found) throw new Error(`params.report.departures '${d.id}': setting '${path}' does not exist in the params (allowed: a dotted path to an existing setting, e.g. 'attacks.definitions.blended.alpha')`);
-    }
-    if (d.appliesWhile && !sameJson(at(params, d.appliesWhile.setting).value, d.appliesWhile.value)) continue;
-    out.push(d);
   }
-  return out;
+  return list as Departure[];
+}
+
+/**
+ * The departures in effect for these params (params.report.departures): those without a
+ * condition, and those whose `appliesWhile` setting has the departing value (absent setting: not in
+ * effect, e.g. a profile that defines no such attack). Ids must be unique.
+ */
+export function departuresOf(params: Obj): Departure[] {
+  return listOf(params).filter((d) => !d.appliesWhile || (at(params, d.appliesWhile.setting).found && sameJson(at(params, d.appliesWhile.setting).value, d.appliesWhile.value)));
+}
+
+/**
+ * Settings named by a departure that do not exist in these (complete) params: a typo would hide or
+ * misplace a departure. The profile tests run it on every profile of params.json.
+ */
+export function departureProblems(params: Obj): string[] {
+  return listOf(params).flatMap((d) =>
+    [...d.settings, ...(d.appliesWhile ? [d.appliesWhile.setting] : [])]
+      .filter((path) => !at(params, path).found)
+      .map((path) => `params.report.departures '${d.id}': setting '${path}' does not exist in the params (allowed: a dotted path to an existing setting, e.g. 'attacks.definitions.blended.alpha')`),
+  );
 }
 
 const inList = (list: string[] | undefined, v: string | undefined): boolean => list === undefined || (v !== undefined && list.includes(v));

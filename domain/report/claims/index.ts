@@ -15,7 +15,7 @@ import { departuresFor, type Departure } from './departures.js';
 import type { ClaimResult, ClaimThresholds, Verdict } from './types.js';
 
 export type { ClaimResult, ClaimStatus, ClaimThresholds } from './types.js';
-export { departuresOf, departureNotes, type Departure, type DepartureScope } from './departures.js';
+export { departuresOf, departureProblems, departureNotes, type Departure, type DepartureScope } from './departures.js';
 
 interface ClaimDef {
   id: string;
