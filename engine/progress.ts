@@ -81,7 +81,8 @@ export class RunProgress {
   secondsLeft(): number | undefined {
     const overall = this.overallCorrection() ?? 1;
     let work = 0;
-    let known = false;
+    // With a cost model, an instance it has no figure for counts 0 s (as in the dry run) until its kind is measured.
+    let known = this.estimates.size > 0;
     const t = this.now();
     for (const [id, kind] of this.kinds) {
       if (this.done.has(id)) continue;

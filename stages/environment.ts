@@ -10,5 +10,6 @@ import { describeBackend, selectBackend, type BackendChoice } from '../domain/ba
 export async function setup(params: JsonObject): Promise<JsonObject> {
   const compute = (params.compute ?? {}) as { backend?: BackendChoice };
   const info = await selectBackend(compute.backend ?? 'auto');
-  return describeBackend(info);
+  // `summary` is the one line `repro` prints; the rest stays in each artifact's meta.json.
+  return { summary: info.detail, ...describeBackend(info) };
 }

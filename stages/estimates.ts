@@ -4,6 +4,9 @@
  * the stage modules so that refining an estimate never changes a cache key.
  */
 import type { Estimator, JsonObject, TimeEstimate } from '../engine/stage.js';
+import type { CalibratedEstimatorFactory } from '../engine/estimate.js';
+import { activeBackend } from '../domain/backend/estimate.js';
+import { describeCalibration, machineCalibration } from './calibration.js';
 import {
   estimateAutoencoder, estimateCdrp, estimateEvaluation, estimateFinePruning, estimateLcPoison,
   estimateNeuralCleanse, estimateSensitivity, estimateTraining, estimateUap,
@@ -24,3 +27,22 @@ const byKind: Record<string, KindEstimator> = {
 };
 
 export const estimateSeconds: Estimator = (kind, params, instance) => byKind[kind]?.(params, instance.params as never) ?? null;
+
+/**
+ * The cost model scaled to this machine (see calibration.ts): the dry run probes once per machine
+ * and backend (`probe`), a run uses an earlier probe's result if there is one.
+ */
+export const calibratedEstimator: CalibratedEstimatorFactory = async (params, { cacheDir, probe }) => {
+  const backend = activeBackend(params);
+  const calibration = await machineCalibration(backend, cacheDir, probe);
+  if (!calibration) {
+    const why = probe ? `throughput.json has no ${backend} small-cnn entry at batch 128 to calibrate against` : 'no probe has run on this machine yet (a dry run runs one)';
+    return { estimate: estimateSeconds, calibration: `none, throughput.json as measured where bench:train ran (${why})` };
+  }
+  const factor = calibration.speedFactor;
+  const estimate: Estimator = (kind, p, instance) => {
+    const e = estimateSeconds(kind, p, instance);
+    return e && { seconds: e.seconds / factor, basis: `${e.basis}, calibrated` };
+  };
+  return { estimate, calibration: describeCalibration(calibration) };
+};
