@@ -278,14 +278,21 @@ describe('claim 7a: saliency on the mean share, with its spread', () => {
 });
 
 describe('claim 7b: routing paths, at the margin', () => {
-  const cdrp = (variant: string, bt: number, at: number): Facts => ({
+  const cdrp = (variant: string, bt: number, at: number, asr = 100): Facts => ({
     [factKey.cdrpMean('r', 'badnets', variant, 'benign-transformed')]: bt,
     [factKey.cdrpMean('r', 'badnets', variant, 'attacked-transformed')]: at,
+    ...ev('r', 'badnets', variant, 'none', 'asr', asr),
   });
   const t = { ...T, cdrpMargin: 0.25 };
   it('holds at the margin and fails just short of it', () => {
     expect(claim('7b', { ...cdrp('standard', 0.75, 0.5), ...cdrp('enhanced', 0.5, 0.75) }, t).status).toBe('holds');
     expect(claim('7b', { ...cdrp('standard', 0.75, 0.5), ...cdrp('enhanced', 0.5, 0.7499) }, t).status).toBe('does not hold');
+  });
+  it('leaves out a model whose backdoor does not work (inconclusive), but still fails on a working one', () => {
+    const c = claim('7b', { ...cdrp('standard', 0.75, 0.5), ...cdrp('enhanced', 0.5, 0.75, 79.9) }, t);
+    expect(c.status).toBe('inconclusive');
+    expect(c.ours).toContain('r/badnets/enhanced (79.9% ASR without defense)');
+    expect(claim('7b', { ...cdrp('standard', 0.5, 0.75), ...cdrp('enhanced', 0.5, 0.75, 79.9) }, t).status).toBe('does not hold');
   });
 });
 

@@ -37,6 +37,7 @@ describe('claim 7b (CDRP), its own verdict', () => {
   const cdrp = (arch: string, variant: string, bt: number, at: number) => ({
     [factKey.cdrpMean(arch, 'badnets', variant, 'benign-transformed')]: bt,
     [factKey.cdrpMean(arch, 'badnets', variant, 'attacked-transformed')]: at,
+    [factKey.evalMetric(arch, 'badnets', variant, 'none', 'asr')]: 100,
   });
   const c7b = (facts: Record<string, number>) => evaluateClaims(facts, T).find((c) => c.id === '7b')!;
   const cdrpPart = (facts: Record<string, number>) => c7b(facts).ours;

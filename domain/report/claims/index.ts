@@ -26,7 +26,7 @@ interface ClaimDef {
   judge: (f: FactReader, t: ClaimThresholds) => Verdict;
 }
 
-const share = (v: number): string => `${(100 * v).toFixed(0)}%`;
+const share = (v: number): string => `${(100 * v).toFixed(0)} percentage points`;
 
 const CLAIMS: ClaimDef[] = [
   {
@@ -93,7 +93,7 @@ const CLAIMS: ClaimDef[] = [
     claim: 'Routing paths (CDRPs) of transformed attacked images follow benign ones under standard attacks and attacked ones under enhanced attacks',
     source: 'Figure 6, section 5.3',
     paper: 'qualitative (figure 6 curves)',
-    criterion: (t) => `every standard model: r(benign, transformed) − r(attacked, transformed) ≥ ${t.cdrpMargin}; every enhanced model: the reverse`,
+    criterion: (t) => `every standard model: r(benign, transformed) − r(attacked, transformed) ≥ ${t.cdrpMargin}; every enhanced model: the reverse; a model below ${t.highAsr}% ASR without defense is not judged (inconclusive)`,
     judge: claim7b,
   },
   {

@@ -61,10 +61,16 @@ export function claim7b(f: FactReader, t: ClaimThresholds): Verdict {
     return bt === undefined || at === undefined ? [] : [{ model, variant, bt, at, gap: variant === 'standard' ? bt - at : at - bt }];
   });
   if (!models.some((m) => m.variant === 'standard') || !models.some((m) => m.variant === 'enhanced')) return notRun('CDRP');
-  return verdict(
-    models.every((m) => m.gap >= t.cdrpMargin),
-    `CDRP mean correlation benign–transformed vs attacked–transformed: ${models.map((m) => `${m.model} ${m.bt.toFixed(2)} vs ${m.at.toFixed(2)}`).join(', ')}`,
-  );
+  // The paper reads the routing paths as the reason attacked images reach the target: only models whose backdoor works can show it.
+  const weak = models.filter((m) => {
+    const [arch, attack] = m.model.split('/');
+    return (f.undefended(arch, attack, m.variant) ?? -1) < t.highAsr;
+  });
+  const judged = models.filter((m) => !weak.includes(m));
+  const parts: Verdict[] = [];
+  if (weak.length) parts.push(inconclusive(`CDRP not judged for ${weak.map((m) => { const [arch, attack] = m.model.split('/'); const u = f.undefended(arch, attack, m.variant); return `${m.model} (${u === undefined ? 'not evaluated' : `${pct(u)} ASR`} without defense)`; }).join(', ')}`));
+  if (judged.length) parts.push(verdict(judged.every((m) => m.gap >= t.cdrpMargin), `CDRP mean correlation benign–transformed vs attacked–transformed: ${judged.map((m) => `${m.model} ${m.bt.toFixed(2)} vs ${m.at.toFixed(2)}`).join(', ')}`));
+  return combine(parts);
 }
 
 export function claim7c(f: FactReader, t: ClaimThresholds): Verdict {
