@@ -147,6 +147,8 @@ export async function publishReport(artifactDir: string, reportsDir: string): Pr
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
+  // Artifact files are read-only and copies keep that mode: replace the last published copy, never write into it.
+  await fs.rm(join(reportsDir, 'REPORT.md'), { force: true });
   await fs.copyFile(join(artifactDir, 'REPORT.md'), join(reportsDir, 'REPORT.md'));
   copied.push('REPORT.md');
   return copied;
