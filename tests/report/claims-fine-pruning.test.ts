@@ -100,3 +100,14 @@ describe('ringMean (claim 2 location)', () => {
     expect(ringMean(grid, 3)).toBeUndefined();
   });
 });
+
+describe('the fine-pruning stage gives each instance its paper row', () => {
+  it('quick profile: vgg-narrow stands for VGG-19, so BadNets 0.6, Blended 7.9, Consistent 18.7 points', async () => {
+    const { readJsonFile, parseParamsFile, effectiveParams } = await import('../../engine/params.js');
+    const stage = (await import('../../stages/fine-pruning.js')).default;
+    const file = parseParamsFile(readJsonFile('params.json', 'params'), 'params.json');
+    const params = effectiveParams(file, { profile: 'quick', overrides: [] }).params;
+    const losses = Object.fromEntries(stage.instances(params).map((i) => [(i.params.model as { attack: string }).attack, i.params.paperCleanLoss]));
+    expect(losses).toEqual({ badnets: 0.6, blended: 7.9, consistent: 18.7 });
+  });
+});
