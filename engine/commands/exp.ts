@@ -29,7 +29,7 @@ export interface ExpOptions {
 export const experimentsDir = (def: PipelineDefinition): string => resolvePath(def, def.experimentsDir ?? 'experiments');
 
 const SUBCOMMANDS: Record<string, Flag[]> = {
-  run: ['sweep', 'force', 'dry-run', 'json', 'jobs', 'wait'],
+  run: ['sweep', 'force', 'dry-run', 'json', 'jobs', 'wait', 'verbose'],
   show: ['sweep', 'metrics', 'format'],
   diff: ['metrics', 'format'],
   plot: ['x', 'y', 'out'],
@@ -52,6 +52,7 @@ function checkFlags(ctx: CommandContext, sub: string): void {
     ['json', ctx.args.json],
     ['jobs', ctx.args.jobs !== undefined],
     ['wait', ctx.args.wait],
+    ['verbose', ctx.args.verbose],
   ];
   for (const [flag, on] of given) if (on && !allowed.has(flag)) throw new UserError(`exp ${sub} does not take --${flag}`);
   if (sub !== 'run' && ctx.args.set.length > 0) throw new UserError(`exp ${sub} does not take --set (it reads recorded experiments)`);
@@ -102,7 +103,7 @@ async function plot(ctx: CommandContext, files: ExperimentFiles, names: string[]
   const records = await resolveExperiments(ctx.def, files, [], [name], undefined);
   const { plotPoints, plotSpec } = await import('../experiments/plot-spec.js');
   const points = plotPoints(records, ctx.args.x, ctx.args.y);
-  const spec = plotSpec(points, ctx.args.x, `${ctx.args.y.join(', ')} against ${ctx.args.x} (sweep ${name})`);
+  const spec = plotSpec(points, ctx.args.x, `sweep ${name}`);
   const out = ctx.args.out ? resolvePath(ctx.def, ctx.args.out) : join(files.dir, 'plots', `${name}.svg`);
   if (!out.endsWith('.svg')) throw new UserError(`--out ${ctx.args.out}: expected a .svg path (a .png and the .vl.json spec are written beside it)`);
   const { svg, png } = await render(spec);
@@ -120,7 +121,7 @@ export function expCommand(options: ExpOptions = {}): Command {
     name: 'exp',
     summary: 'named experiments and sweeps: run, show, diff, plot, remove',
     usage: 'exp run NAME [--sweep k=v1,v2]... [targets] | show [NAMES|--sweep NAME] [--metrics GLOB] | diff A B | plot NAME --x P --y GLOB | remove NAME',
-    flags: ['sweep', 'metrics', 'format', 'x', 'y', 'out', 'force', 'dry-run', 'json', 'jobs', 'wait'],
+    flags: ['sweep', 'metrics', 'format', 'x', 'y', 'out', 'force', 'dry-run', 'json', 'jobs', 'wait', 'verbose'],
     async run(ctx) {
       const [sub, ...rest] = ctx.args.positionals;
       if (!sub || !(sub in SUBCOMMANDS)) throw new UserError(`exp: ${sub ? `unknown subcommand ${JSON.stringify(sub)}` : 'no subcommand'}; expected one of ${Object.keys(SUBCOMMANDS).join(', ')}\nusage: ${USAGE}`);

@@ -56,33 +56,37 @@ export function plotPoints(records: ExperimentRecord[], param: string, yGlobs: s
   });
 }
 
-/** Series names less what they all share, so the legend reads `none: asr`, `flip: asr`. */
-function legendNames(series: string[]): Map<string, string> {
+/** Series names less the instance prefix they all share (the legend reads `none: asr`, `flip: asr`), and that prefix. */
+function legendNames(series: string[]): { names: Map<string, string>; prefix: string } {
   const uniq = [...new Set(series)];
   let p = uniq.length > 1 ? uniq[0] : '';
   for (const s of uniq) while (!s.startsWith(p)) p = p.slice(0, -1);
   p = p.slice(0, p.lastIndexOf('/') + 1);
-  return new Map(uniq.map((s) => [s, s.slice(p.length) || s]));
+  return { names: new Map(uniq.map((s) => [s, s.slice(p.length) || s])), prefix: p };
 }
 
+/** `title` heads the figure; the series' shared instance prefix is its subtitle; the y axis is named after the metric when all series measure one. */
 export function plotSpec(points: PlotPoint[], param: string, title: string): Record<string, unknown> {
-  const names = legendNames(points.map((p) => p.series));
+  const { names, prefix } = legendNames(points.map((p) => p.series));
+  const measured = [...new Set(points.map((p) => p.series.slice(p.series.lastIndexOf(': ') + 2)))];
+  const seeds = points.some((p) => p.n > 1);
+  const yTitle = `${measured.length === 1 ? measured[0] : 'value'}${seeds ? ' (mean over seeds; band: min to max)' : ''}`;
   const numeric = points.every((p) => typeof p.x === 'number');
   const values = points.map((p) => ({ ...p, series: names.get(p.series)! })).sort((a, b) => (numeric ? (a.x as number) - (b.x as number) : 0));
   const x = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: param };
   const color = { field: 'series', type: 'nominal', title: null };
   const layers: Record<string, unknown>[] = [];
-  if (points.some((p) => p.n > 1)) {
+  if (seeds) {
     layers.push({ mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color } });
   }
   layers.push({
     mark: { type: 'line', point: true },
     encoding: {
       x,
-      y: { field: 'mean', type: 'quantitative', title: points.some((p) => p.n > 1) ? 'value (mean over seeds, band: min-max)' : 'value' },
+      y: { field: 'mean', type: 'quantitative', title: yTitle },
       color,
       tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'mean' }, { field: 'n' }],
     },
   });
-  return { title, width: 420, height: 260, data: { values }, layer: layers };
+  return { title: prefix ? { text: title, subtitle: prefix } : title, width: 420, height: 260, data: { values }, layer: layers };
 }

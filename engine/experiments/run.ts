@@ -17,6 +17,7 @@ import type { CommandContext } from '../commands/command.js';
 import { UserError } from '../errors.js';
 import { readArtifactMetrics, type MetricValue } from './metrics.js';
 import { checkName, type ExperimentFiles, type ExperimentRecord, type RecordedInstance } from './record.js';
+import { parseSweep, sweepVariants } from './sweep.js';
 import { gitVersion, sourcesDigest } from './version.js';
 import { identities, prepareVariants, type Prepared, type PreparedVariant } from './variants.js';
 
@@ -75,8 +76,12 @@ function dryRun(ctx: CommandContext, prepared: Prepared): number {
   }
   for (const r of rows) {
     ctx.stdout.write(`${r.variant}: ${r.instances} instances: ${r.new} new, ${r.sharedWithEarlier} shared with an earlier variant, ${r.cached} cached\n`);
-    // Reasons are against pipeline.lock.json (the baseline); --json lists them all.
-    for (const i of r.stale) if (!r.shared.has(i.id)) ctx.stdout.write(`  would run ${i.id}  (${i.reasons.map(describeReason).join('; ').slice(0, 160)})\n`);
+    const own = r.stale.filter((i) => !r.shared.has(i.id));
+    const byKind = new Map<string, number>();
+    for (const i of own) byKind.set(i.kind, (byKind.get(i.kind) ?? 0) + 1);
+    if (own.length) ctx.stdout.write(`  new: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+    // Reasons are against pipeline.lock.json (the baseline's run); --json gives them all.
+    if (ctx.args.verbose) for (const i of own) ctx.stdout.write(`  would run ${i.id}  (${i.reasons.map(describeReason).join('; ')})\n`);
   }
   ctx.stdout.write(`${seen.size} instances would run in all, each once\n`);
   return 0;
@@ -98,9 +103,10 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
   checkName(name);
   const sweeps = ctx.args.sweep;
   const req = { name, profile: ctx.args.profile, overrides: ctx.args.set, sweeps, targets };
-  const prepared = await prepareVariants(ctx.def, req);
-  const taken = prepared.variants.filter((v) => files.has(v.name)).map((v) => v.name);
+  // Names first: they cost nothing, the params and DAGs of every variant do.
+  const taken = sweepVariants(name, sweeps.map(parseSweep)).filter((v) => files.has(v.name)).map((v) => v.name);
   if (taken.length && !ctx.args.force) throw new UserError(`experiment ${taken.join(', ')} already recorded in ${files.dir}; pass --force to record it again (cached artifacts are reused), or pick another name`);
+  const prepared = await prepareVariants(ctx.def, req);
   if (ctx.args.dryRun) return dryRun(ctx, prepared);
 
   const t0 = Date.now();
@@ -129,6 +135,20 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
     },
   };
   const executor = sharedExecutor(() => makeExecutor(settings), jobs);
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    // As repro does: a second Ctrl-C does not wait for the workers; finished artifacts stay, nothing is recorded.
+    if (stopping) process.exit(130);
+    stopping = true;
+    reporter.close();
+    ctx.stderr.write(`\n${sig}: stopping workers; finished artifacts are kept, no experiment is recorded\n`);
+    void executor.close().finally(() => {
+      lock.release();
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const runs = await Promise.all(
       prepared.variants.map((v) => execute(v.project, v.ids, NOT_FORCED, executor.view(v.name), variantListener(reporter, v.name, many))),
@@ -152,6 +172,8 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
     }
     return summary.some((s) => !s.recorded) ? 1 : 0;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     reporter.close();
     await executor.close();
     lock.release();
