@@ -128,7 +128,7 @@ export function createReporter(out: Output, mode: 'auto' | 'json', options: Repo
       overall?.finished(r);
       running.delete(r.id);
       // In plain mode the whole run's line rides on each finished instance; a terminal shows it live.
-      const where = overall && !out.isTTY ? `   [${overall.line()}]` : '';
+      const where = overall && !out.isTTY && r.state === 'ran' ? `   [${overall.line()}]` : '';
       if (r.state === 'ran') permanent(`✔ done    ${r.id}  ${seconds(r.durationMs)}${where}\n`);
       else if (r.state === 'failed') permanent(failureText(r));
       else if (r.state === 'skipped' && options.verbose) permanent(`- skipped ${r.id}  (${r.because})\n`);
