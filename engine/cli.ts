@@ -49,8 +49,9 @@ const OPTIONS = {
 
 function usage(commands: Command[]): string {
   const lines = ['usage: pipeline <command> [args] [--profile NAME] [--set dotted.key=value ...]', '', 'commands:'];
-  // A pipeline's command replaces a built-in one of the same name (see runCli): list each name once, the one that runs.
-  const shown = commands.filter((c, i) => !commands.slice(i + 1).some((later) => later.name === c.name));
+  // A pipeline's command replaces a built-in one of the same name (see runCli): list each name once, in
+  // the place of its first definition, with the text of the one that runs.
+  const shown = [...new Set(commands.map((c) => c.name))].map((name) => [...commands].reverse().find((c) => c.name === name)!);
   for (const c of shown) lines.push(`  ${c.usage.padEnd(68)} ${c.summary}`);
   return `${lines.join('\n')}\n`;
 }
