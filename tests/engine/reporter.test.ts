@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createReporter, formatProgress } from '../../engine/reporter.js';
+import { RunProgress } from '../../engine/progress.js';
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
@@ -23,6 +24,16 @@ describe('reporter', () => {
     r.finished({ id: 'train/a', kind: 'train', state: 'ran', key: 'k', reasons: [], durationMs: 1500 });
     r.close();
     expect(chunks.join('')).toBe('▶ run     train/a  (never run)\n  train/a: 1/3\n✔ done    train/a  1.50 s\n');
+  });
+
+  it('on a terminal, the live block starts with the whole run: done of total, elapsed, time left', () => {
+    const { out, chunks } = sink(true);
+    const progress = new RunProgress(new Map([['train/a', 'train'], ['train/b', 'train']]), 1, () => 0);
+    progress.setEstimates(new Map([['train/a', 90], ['train/b', 90]]));
+    const r = createReporter(out, 'auto', { progress });
+    r.started('train/a', [{ type: 'never-run' }]);
+    expect(chunks.join('')).toContain('  0/2 done, 1 running · 0 s elapsed · about 3 min 00 s left (cost model)\n  ⋯ train/a');
+    r.close();
   });
 
   it('on a terminal, redraws the live block of running instances under the permanent lines', () => {
