@@ -163,12 +163,12 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
       return { variant: v.name, recorded: failed === 0, ran: count('ran'), cached: count('cached'), failed: count('failed'), skipped: count('skipped') };
     });
     const ms = Date.now() - t0;
-    if (ctx.args.json) ctx.stdout.write(`${JSON.stringify({ variants: summary, ranInAll: executor.started.size, durationMs: ms }, null, 2)}\n`);
+    if (ctx.args.json) ctx.stdout.write(`${JSON.stringify({ variants: summary, ranInAll: executor.ran, durationMs: ms }, null, 2)}\n`);
     else {
       for (const s of summary) {
         ctx.stdout.write(`${s.variant}: ${s.ran} ran, ${s.cached} cached, ${s.failed} failed, ${s.skipped} skipped; ${s.recorded ? `recorded in ${files.path(s.variant)}` : 'not recorded'}\n`);
       }
-      if (many) ctx.stdout.write(`${executor.started.size} instances ran in all, each once (a variant counts as ran what it shared with another) (${(ms / 1000).toFixed(2)} s)\n`);
+      if (many) ctx.stdout.write(`${executor.ran} instances ran in all, each once (a variant counts as ran what it shared with another) (${(ms / 1000).toFixed(2)} s)\n`);
     }
     return summary.some((s) => !s.recorded) ? 1 : 0;
   } finally {

@@ -8,8 +8,8 @@
 import type { Executor, Job, JobOutcome } from '../executor.js';
 
 export interface SharedExecutor extends Executor {
-  /** kind/key of every job actually handed to the real executor. */
-  readonly started: ReadonlySet<string>;
+  /** How many jobs were handed to the real executor (each shared key counts once). */
+  readonly ran: number;
   /** The same executor, noting `owner` as the one whose job runs (for progress lines). */
   view(owner: string): Executor;
   /** The owners whose job with this id is running now (progress events carry only the id). */
@@ -23,7 +23,7 @@ export function sharedExecutor(create: () => Executor | Promise<Executor>, jobs:
   const outcomes = new Map<string, Promise<JobOutcome>>();
   const waiting: (() => void)[] = [];
   let running = 0;
-  const started = new Set<string>();
+  let ran = 0;
   const owners = new Map<string, string[]>();
   const acquire = async (): Promise<void> => {
     while (running >= Math.max(1, real?.slots ?? jobs)) await new Promise<void>((res) => waiting.push(res));
@@ -34,7 +34,9 @@ export function sharedExecutor(create: () => Executor | Promise<Executor>, jobs:
     waiting.shift()?.();
   };
   const shared: SharedExecutor & { run(job: Job, owner?: string): Promise<JobOutcome> } = {
-    started,
+    get ran() {
+      return ran;
+    },
     // Each variant's scheduler may hand over all its ready jobs; the queue here keeps the real limit.
     get slots() {
       return Number.MAX_SAFE_INTEGER;
@@ -49,7 +51,7 @@ export function sharedExecutor(create: () => Executor | Promise<Executor>, jobs:
       if (!outcome) {
         outcome = (async () => {
           await acquire();
-          started.add(slot);
+          ran += 1;
           owners.set(job.id, [...(owners.get(job.id) ?? []), owner]);
           try {
             creating ??= Promise.resolve(create()).then((e) => (real = e));
