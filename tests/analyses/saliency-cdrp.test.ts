@@ -52,8 +52,25 @@ describe('critical data routing paths', () => {
     expect(Array.from(dense.gatedPrediction)).toEqual(Array.from(dense.originalPrediction));
     const total = (g: typeof dense) => g.layers.reduce((s, l) => s + l.gates.reduce((a, b) => a + b, 0), 0);
     expect(total(sparse)).toBeLessThan(total(dense));
-    const corr = layerwiseCorrelation(dense, dense);
-    expect(corr.map((c) => c.r)).toEqual([1, 1]);
+  });
+
+  it('correlates two gate sets layer by layer, image by image, then averages over images', () => {
+    // Hand-computed Pearson r per image: layer a: [.1,.2,.3] vs [.2,.4,.6] is 1, [.1,.2,.3] vs [.1,.3,.2] is 0.5;
+    // layer b: [0,0,1] vs [1,0,0] is -0.5, [0,1,0] vs [0,1,0] is 1. Means 0.75 and 0.25.
+    const gates = (a: number[], b: number[]) => ({
+      count: 2,
+      layers: [
+        { name: 'a', channels: 3, gates: Float32Array.from(a) },
+        { name: 'b', channels: 3, gates: Float32Array.from(b) },
+      ],
+    });
+    const left = { ...gates([0.1, 0.2, 0.3, 0.1, 0.2, 0.3], [0, 0, 1, 0, 1, 0]), originalPrediction: new Int32Array(2), gatedPrediction: new Int32Array(2), finalLoss: 0 };
+    const right = { ...gates([0.2, 0.4, 0.6, 0.1, 0.3, 0.2], [1, 0, 0, 0, 1, 0]), originalPrediction: new Int32Array(2), gatedPrediction: new Int32Array(2), finalLoss: 0 };
+    const corr = layerwiseCorrelation(left, right);
+    expect(corr.map((c) => [c.layer, c.index])).toEqual([['a', 0], ['b', 1]]);
+    expect(corr[0].r).toBeCloseTo(0.75, 6);
+    expect(corr[1].r).toBeCloseTo(0.25, 6);
+    expect(() => layerwiseCorrelation(left, { ...right, count: 1 })).toThrow(/gate sets differ \(2 vs 1 images/);
   });
 
   it('computes Pearson correlation, with constant vectors defined', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,11 +45,15 @@ describe('readTar', () => {
     ['a hard link', { path: 'train/cat/hard.png', type: '1', linkpath: 'train/cat/a.png' }, /'train\/cat\/hard\.png' is a Link/],
     ['a device', { path: 'dev/tty', type: '3' }, /'dev\/tty' is a CharacterDevice/],
   ] as [string, TarEntry, RegExp][])('rejects %s, naming the member', async (_what, entry, message) => {
-    const path = archiveOf([{ path: 'train/cat/a.png', data: Buffer.from('ok') }, entry]);
-    const err = await readAll(path).catch((e: unknown) => e);
+    const path = archiveOf([{ path: 'train/cat/a.png', data: Buffer.from('ok') }, entry, { path: 'train/cat/z.png', data: Buffer.from('after') }]);
+    const delivered: string[] = [];
+    const members: string[] = [];
+    const err = await readTar(path, { select: () => true, onFile: (f) => delivered.push(f.path), onMember: (p) => members.push(p) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsafeArchiveError);
     expect((err as Error).message).toMatch(message);
-    expect(readdirSync(dir).some((f) => f.includes('evil'))).toBe(false);
+    // Only the safe member before the bad one reached the caller; nothing of or after the bad one did.
+    expect(delivered).toEqual(['train/cat/a.png']);
+    expect(members).toEqual(['train/cat/a.png']);
   });
 
   it('says clearly when a file is not an archive', async () => {

@@ -5,6 +5,8 @@ import { evaluateLogits } from '../../domain/metrics/evaluate.js';
 import { takeIndices } from '../../domain/data/subset.js';
 import { parseTransformDefense, transformDefense, transformDefenseId, transformOverheadMs, defenseTransformFactories } from '../../domain/defenses/transform-defense.js';
 import { composeTransforms } from '../../domain/transforms/compose.js';
+import { addGaussianNoise } from '../../domain/transforms/noise.js';
+import { colorJitter } from '../../domain/transforms/color-jitter.js';
 import type { LabelledImages } from '../../domain/common/types.js';
 
 beforeAll(async () => {
@@ -89,10 +91,26 @@ describe('transform defenses', () => {
   });
 
   it('registers noise and color-jitter for transform lists in params', () => {
-    const t = composeTransforms([{ type: 'flip', p: 1 }, { type: 'noise', std: 5 }, { type: 'color-jitter', hue: 0.2 }], defenseTransformFactories);
-    const img = tf.fill([2, 4, 4, 3], 0.5) as tf.Tensor4D;
-    const y = t(img, new Rng(4));
-    expect(y.shape).toEqual([2, 4, 4, 3]);
+    // Coloured, non-grey pixels away from 0 and 1, so that noise is not clipped and a hue shift shows.
+    const img = tf.tidy(() => tf.concat([tf.fill([4, 8, 8, 1], 0.7), tf.fill([4, 8, 8, 1], 0.4), tf.fill([4, 8, 8, 1], 0.2)], 3)) as tf.Tensor4D;
+    const listed = (spec: { type: string; [k: string]: unknown }) => composeTransforms([spec as never], defenseTransformFactories)(img, new Rng(4));
+    // Each list entry is the registered transform itself: the same output as calling it directly with the same draws.
+    const noisy = listed({ type: 'noise', std: 5 });
+    expect(Array.from(noisy.dataSync())).toEqual(Array.from(addGaussianNoise(img, { std: 5 }, new Rng(4)).dataSync()));
+    const jittered = listed({ type: 'color-jitter', hue: 0.2 });
+    expect(Array.from(jittered.dataSync())).toEqual(Array.from(colorJitter({ hue: 0.2 })(img, new Rng(4)).dataSync()));
+    // And they change the image as named: noise of std 5/255 around it, a hue shift that keeps each
+    // pixel's max and min channel (HSV value and saturation) but moves the colour.
+    const diff = tf.sub(noisy, img);
+    const std = Math.sqrt(tf.mean(tf.square(diff)).dataSync()[0]);
+    expect(Math.abs(tf.mean(diff).dataSync()[0])).toBeLessThan(0.1 * (5 / 255));
+    expect(std / (5 / 255)).toBeGreaterThan(0.9);
+    expect(std / (5 / 255)).toBeLessThan(1.1);
+    const maxOf = (t: tf.Tensor4D) => Array.from(tf.max(t, 3).dataSync());
+    const minOf = (t: tf.Tensor4D) => Array.from(tf.min(t, 3).dataSync());
+    maxOf(jittered).forEach((v, i) => expect(v).toBeCloseTo(maxOf(img)[i], 5));
+    minOf(jittered).forEach((v, i) => expect(v).toBeCloseTo(minOf(img)[i], 5));
+    expect(tf.max(tf.abs(tf.sub(jittered, img))).dataSync()[0]).toBeGreaterThan(0.02);
     expect(() => composeTransforms([{ type: 'noise', sigma: 5 }], defenseTransformFactories)).toThrow(/unknown option\(s\) sigma/);
   });
 

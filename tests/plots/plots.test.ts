@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -67,7 +67,23 @@ describe('figure rendering', () => {
     let found = false;
     for (let i = 0; i < data.length; i += info.channels) if (data[i] === r && data[i + 1] === g && data[i + 2] === b) found = true;
     expect(found).toBe(true);
-    expect(existsSync(dir)).toBe(true);
+    // The two plain-RGB cells appear exactly, each source pixel as a 4x4 block (nearest-neighbour
+    // upscaling); the overlaid cell is blended with the heat map, so it does not match.
+    const scale = 4;
+    const matchesAt = (x0: number, y0: number): boolean => {
+      for (let y = 0; y < h * scale; y++) for (let x = 0; x < w * scale; x++) {
+        const src = 3 * (Math.floor(y / scale) * w + Math.floor(x / scale));
+        const dst = info.channels * ((y0 + y) * info.width + x0 + x);
+        if (data[dst] !== rgb[src] || data[dst + 1] !== rgb[src + 1] || data[dst + 2] !== rgb[src + 2]) return false;
+      }
+      return true;
+    };
+    const exact: Array<[number, number]> = [];
+    for (let y0 = 0; y0 + h * scale <= info.height; y0++) for (let x0 = 0; x0 + w * scale <= info.width; x0++) if (matchesAt(x0, y0)) exact.push([x0, y0]);
+    expect(exact).toHaveLength(2);
+    // Cell [1][1] is one cell right and one row down of cell [0][0].
+    expect(exact[1][0]).toBeGreaterThan(exact[0][0] + w * scale);
+    expect(exact[1][1]).toBeGreaterThan(exact[0][1] + h * scale);
   });
 
   it('rejects mismatched cells and label counts', async () => {

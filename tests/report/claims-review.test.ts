@@ -85,7 +85,7 @@ describe('claims 4 and 5 read the ASR against the clean->target baseline', () =>
   it('claim 5: an enhanced ASR under ShrinkPad-4 does not count when the defended model floods the target', () => {
     const f = { ...m('r', 'badnets', 'enhanced', 'none', 'asr', 100), ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'asr', 100), ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'targetRateClean', 95) };
     expect(evaluateClaims(f, T)[4].status).toBe('inconclusive');
-    expect(evaluateClaims({ ...f, ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'targetRateClean', 3) }, T)[4].status).not.toBe('inconclusive');
+    expect(evaluateClaims({ ...f, ...m('r', 'badnets', 'enhanced', 'shrinkpad-4', 'targetRateClean', 3) }, T)[4].status).toBe('holds where run');
   });
 });
 
