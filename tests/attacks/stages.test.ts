@@ -61,12 +61,14 @@ const params: JsonObject = {
 let root: string;
 const done = new Map<string, UpstreamArtifact>();
 
-async function runInstance(kind: typeof trainStage | typeof lcPoisonStage | typeof uapStage, inst: StageInstance<JsonObject>, checkpointDir?: string): Promise<{ dir: string; extra: JsonObject; progress: number }> {
-  const outDir = join(root, 'out', inst.id);
+/** Runs one instance in-process; `abortOnLog` aborts the run (through its signal) at the first log line it matches. */
+async function runInstance(kind: typeof trainStage | typeof lcPoisonStage | typeof uapStage, inst: StageInstance<JsonObject>, checkpointDir?: string, abortOnLog?: RegExp, outName = inst.id): Promise<{ dir: string; extra: JsonObject; progress: number }> {
+  const outDir = join(root, 'out', outName);
   const ckpt = checkpointDir ?? join(root, 'ckpt', inst.id);
   await mkdir(outDir, { recursive: true });
   await mkdir(ckpt, { recursive: true });
   const extra: JsonObject = {};
+  const abort = new AbortController();
   let progress = 0;
   const inputs: Record<string, UpstreamArtifact> = {};
   for (const [name, id] of Object.entries(inst.deps ?? {})) {
@@ -76,7 +78,7 @@ async function runInstance(kind: typeof trainStage | typeof lcPoisonStage | type
   }
   const ctx: StageContext<JsonObject> = {
     id: inst.id, kind: kind.kind, key: 'k', params: inst.params as JsonObject, outDir, checkpointDir: ckpt, inputs,
-    progress: () => void progress++, log: () => undefined, recordMeta: (e) => Object.assign(extra, e), signal: new AbortController().signal,
+    progress: () => void progress++, log: (line) => void (abortOnLog?.test(line) && abort.abort()), recordMeta: (e) => Object.assign(extra, e), signal: abort.signal,
   };
   await (kind.run as (c: StageContext<JsonObject>) => Promise<void>)(ctx);
   done.set(inst.id, { id: inst.id, kind: kind.kind, key: 'k', dir: outDir, meta: { extra } as unknown as UpstreamArtifact['meta'] });
@@ -128,9 +130,17 @@ describe('attack stages', () => {
       : b === undefined ? a : b);
     for (const profile of ['smoke', 'quick', 'paper']) {
       const p = merge(shipped.params, shipped.profiles[profile] ?? {}) as JsonObject;
-      expect(trainStage.instances(p).length).toBeGreaterThan(1);
-      lcPoisonStage.instances(p);
-      uapStage.instances(p);
+      const train = trainStage.instances(p);
+      expect(train.length).toBeGreaterThan(1);
+      // Every poison and UAP instance feeds a training run, and every training run's poison or UAP exists.
+      const consumed = (dep: string) => [...new Set(train.map((i) => (i.deps as Record<string, string>)[dep]).filter((d) => d !== undefined))].sort();
+      const lc = lcPoisonStage.instances(p).map((i) => i.id).sort();
+      const uap = uapStage.instances(p).map((i) => i.id).sort();
+      expect(lc, `${profile}: lc-poison instances`).toEqual(consumed('lcPoison'));
+      expect(uap, `${profile}: uap instances`).toEqual(consumed('uap'));
+      const trainsType = (type: string) => train.some((i) => ((i.params as JsonObject).definition as JsonObject | null)?.type === type);
+      expect(lc.length > 0, `${profile}: lc-poison instances exist iff a consistent attack is trained`).toBe(trainsType('consistent'));
+      expect(uap.length > 0, `${profile}: uap instances exist iff a UAP attack is trained`).toBe(trainsType('uap'));
     }
   });
 
@@ -152,7 +162,23 @@ describe('attack stages', () => {
     const badnets = await runInstance(trainStage, train[1]);
     const m = JSON.parse(await readFile(join(badnets.dir, 'metrics.json'), 'utf8'));
     expect(m.poisoned).toBe(20);
-    expect(m.asr).toBeGreaterThanOrEqual(0);
+    {
+      // The ASR by an independent route: stamp the trigger by hand on the non-target test images
+      // and count the model's target predictions.
+      const t = await loadTrigger(badnets.dir);
+      const model = await loadModel(badnets.dir);
+      const size = ds.test.height * ds.test.width * ds.test.channels;
+      const rows = Array.from(ds.test.labels.keys()).filter((i) => ds.test.labels[i] !== 4);
+      const stamped = new Float32Array(rows.length * size);
+      rows.forEach((i, k) => {
+        for (let j = 0; j < size; j++) stamped[k * size + j] = (ds.test.images[i * size + j] / 255) * (1 - t.mask[j]) + t.pattern[j] * t.mask[j];
+      });
+      const predicted = tf.tidy(() => Array.from((tf.argMax(model.predict(tf.tensor4d(stamped, [rows.length, ds.test.height, ds.test.width, ds.test.channels])) as tf.Tensor2D, 1).dataSync())));
+      const hits = predicted.filter((c) => c === 4).length;
+      model.dispose();
+      expect(m.counts).toMatchObject({ nonTarget: rows.length, attackHits: hits });
+      expect(m.asr).toBe(hits / rows.length);
+    }
     const curve = JSON.parse(await readFile(join(badnets.dir, 'curve.json'), 'utf8'));
     expect(curve.length).toBe(2);
     expect(Object.keys(curve[0])).toEqual(expect.arrayContaining(['loss', 'testAcc', 'asr', 'targetRateClean']));
@@ -162,12 +188,20 @@ describe('attack stages', () => {
     const model = await loadModel(badnets.dir);
     expect(model.outputs[0].shape).toEqual([null, 10]);
 
-    // Resume: a second run with the same checkpoint directory continues from the saved epochs.
-    const again = await runInstance(trainStage, train[1], join(root, 'ckpt', train[1].id));
-    expect(again.extra.resumedAt).toBe(2);
-    // Files are results only: the resumed run wrote the same curve and metrics, and its timings went to meta.
-    expect(await readFile(join(again.dir, 'curve.json'), 'utf8')).toBe(await readFile(join(badnets.dir, 'curve.json'), 'utf8'));
-    expect(await readFile(join(again.dir, 'metrics.json'), 'utf8')).toBe(await readFile(join(badnets.dir, 'metrics.json'), 'utf8'));
+    // Resume: a run stopped after its first epoch's checkpoint (aborted as epoch 1 is logged, so the
+    // next batch check stops it once the checkpoint is written) continues from it, and ends with the
+    // same weights, curve and metrics as the uninterrupted run above.
+    const ckpt = join(root, 'ckpt-interrupted', train[1].id);
+    await expect(runInstance(trainStage, train[1], ckpt, /^epoch 1\/2:/, 'interrupted')).rejects.toThrow(/abort/i);
+    const again = await runInstance(trainStage, train[1], ckpt, undefined, 'resumed');
+    expect(again.extra.resumedAt).toBe(1);
+    expect((again.extra.epochTimings as unknown[]).length).toBe(2);
+    // Files are results only: the resumed run wrote the same bytes, and its timings went to meta.
+    for (const file of ['weights.bin', 'model.json', 'curve.json', 'curve.csv', 'metrics.json']) {
+      expect((await readFile(join(again.dir, file))).equals(await readFile(join(badnets.dir, file))), `${file} after resuming`).toBe(true);
+    }
+    // The finished run's checkpoint reloads without training again.
+    expect((await runInstance(trainStage, train[1], join(root, 'ckpt', train[1].id), undefined, 'reloaded')).extra.resumedAt).toBe(2);
     expect(Object.keys(curve[0])).not.toContain('seconds');
     expect((badnets.extra.epochTimings as Array<{ seconds: number }>).map((t) => t.seconds > 0)).toEqual([true, true]);
 
