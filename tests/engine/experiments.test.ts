@@ -8,6 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../engine/cli.js';
+import type { Command } from '../../engine/commands/command.js';
+import { expCommand } from '../../engine/commands/exp.js';
 import type { PipelineDefinition } from '../../engine/project.js';
 import { flattenMetrics, metricMatcher } from '../../engine/experiments/metrics.js';
 import { plotPoints } from '../../engine/experiments/plot-spec.js';
@@ -15,9 +17,9 @@ import type { ExperimentRecord } from '../../engine/experiments/record.js';
 import { parseSweep, sweepVariants } from '../../engine/experiments/sweep.js';
 import { toyProject } from './helpers.js';
 
-function expProject() {
+function expProject(commands: Command[] = []) {
   const toy = toyProject();
-  const def: PipelineDefinition = { ...toy.def, stageModules: [...toy.def.stageModules, 'stages/score.ts'] };
+  const def: PipelineDefinition = { ...toy.def, stageModules: [...toy.def.stageModules, 'stages/score.ts'], commands };
   const cli = async (...argv: string[]) => {
     let out = '';
     let err = '';
@@ -209,5 +211,32 @@ describe('exp run', () => {
     const d = await p.cli('exp', 'diff', 'x', 'nope');
     expect(d.code).toBe(2);
     expect(d.err).toMatch(/unknown experiment "nope"; recorded: x, x-1, x-2 \(closest: x\)/);
+  }, 120_000);
+
+  it('plots a metric against the swept param through the pipeline\'s renderer, one line per series', async () => {
+    const specs: Record<string, unknown>[] = [];
+    // The engine builds the Vega-Lite spec; rendering is the pipeline's (here: keep the spec, write a stand-in SVG).
+    const p = expProject([expCommand({ renderPlot: async (spec) => (specs.push(spec), { svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' }) })]);
+    expect((await p.cli('exp', 'run', 'a', '--sweep', 'gen.a.value=1,2,3', 'score/a')).code).toBe(0);
+    const bad = await p.cli('exp', 'plot', 'a', '--x', 'gen.b.value', '--y', 'score/*: value');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--x gen\.b\.value: none of a-1, a-2, a-3 sets it; their swept params: gen\.a\.value/);
+    const none = await p.cli('exp', 'plot', 'a', '--x', 'gen.a.value', '--y', 'nothing: here');
+    expect(none.err).toMatch(/--y nothing: here: matches no numeric metric/);
+    const r = await p.cli('exp', 'plot', 'a', '--x', 'gen.a.value', '--y', 'score/a: {value,half/v}', '--out', 'fig/a.svg');
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(join(p.root, 'fig', 'a.svg'))).toBe(true);
+    const spec = JSON.parse(readFileSync(join(p.root, 'fig', 'a.vl.json'), 'utf8')) as { title: unknown; data: { values: { x: number; series: string; mean: number }[] } };
+    // The legend drops the instance prefix the series share; the subtitle names it.
+    expect(spec.title).toEqual({ text: 'sweep a', subtitle: 'score/' });
+    expect(specs).toHaveLength(1);
+    expect(spec.data.values.map((v) => [v.series, v.x, v.mean])).toEqual([
+      ['a: value', 1, 1],
+      ['a: half/v', 1, 0.5],
+      ['a: value', 2, 4],
+      ['a: half/v', 2, 2],
+      ['a: value', 3, 9],
+      ['a: half/v', 3, 4.5],
+    ]);
   }, 120_000);
 });
