@@ -2,7 +2,8 @@
  * On the local test cluster, opt-in because Slurm's smallest time limit is a
  * minute (SLURM_SLOW_TESTS=1, about 90 s): a job past its time limit is
  * reported as TIMEOUT with Slurm's message in the log tail, and its
- * dependents are skipped while the rest of the DAG finishes.
+ * dependents are skipped while the rest of the DAG finishes. CI (.ci/run) sets
+ * SLURM_SLOW_TESTS=1: the 90 s are mostly waiting, beside the other test files.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
