@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { checkParams } from '../../stages/params-check.js';
+import { effectiveParams, parseParamsFile } from '../../engine/params.js';
 import type { JsonObject } from '../../engine/stage.js';
 import { REPO } from './helpers.js';
 
@@ -13,8 +14,10 @@ const withData = (p: JsonObject, data: JsonObject): JsonObject => ({ ...p, data:
 const withTarget = (p: JsonObject, target: number): JsonObject => ({ ...p, attacks: { ...(p.attacks as JsonObject), target } });
 
 describe('params bounds that depend on the data set', () => {
-  it('accepts the committed params', () => {
+  it('accepts the committed params and every profile', () => {
     expect(checkParams(base())).toEqual([]);
+    const file = parseParamsFile(base(), 'params.json');
+    for (const profile of Object.keys(file.profiles)) expect([profile, checkParams(effectiveParams(file, { profile, overrides: [] }).params)]).toEqual([profile, []]);
   });
 
   it('checks the target class against the data set class count', () => {
