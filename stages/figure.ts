@@ -125,15 +125,12 @@ const kind: StageKind<FigureStageParams> = {
     const upstream = Object.entries(ctx.inputs).filter(([name]) => name !== 'data');
     const analyses = upstream.filter(([name]) => name.startsWith('an:'));
     const info = await readDatasetInfo(ctx.inputs.data.dir);
-    const provenance = {
-      ...provenanceOf(
-        p.profile,
-        p.seeds[0],
-        { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
-        upstream.map(([, u]) => ({ environment: u.meta.environment as Record<string, unknown> })),
-      ),
-      seed: p.seeds.join(', '),
-    };
+    const provenance = provenanceOf(
+      p.profile,
+      p.seeds,
+      { name: info.name, synthetic: info.synthetic, test: info.counts.test?.total ?? 0 },
+      upstream.map(([, u]) => ({ environment: u.meta.environment as Record<string, unknown> })),
+    );
     // A measurement, so meta.json and not entry.json: the report reads it there for its "wall time" line.
     ctx.recordMeta({ upstreamWallSeconds: upstreamWallSeconds(upstream.map(([, u]) => u.meta.durationMs)) });
     if (upstream.length === 0) {

@@ -32,14 +32,15 @@ export interface UpstreamFacts {
   environment: Record<string, unknown>;
 }
 
-export function provenanceOf(profile: string, seed: number, data: { name: string; synthetic: boolean; test: number }, upstream: UpstreamFacts[]): Provenance {
+export function provenanceOf(profile: string, seeds: number | readonly number[], data: { name: string; synthetic: boolean; test: number }, upstream: UpstreamFacts[]): Provenance {
   const backends = [...new Set(upstream.map((u) => u.environment.backend).filter((b): b is string => typeof b === 'string'))];
   return {
     profile,
     dataset: `${data.name} (${data.test} test images)`,
     synthetic: data.synthetic,
     backend: backends.length ? backends.join(', ') : 'not recorded by the worker environment',
-    seed: String(seed),
+    // Replicate seeds: "0" for one, "0, 1, 2 (n=3)" for several.
+    seed: typeof seeds === 'number' ? String(seeds) : seeds.length > 1 ? `${seeds.join(', ')} (n=${seeds.length})` : seeds.join(', '),
   };
 }
 

@@ -55,6 +55,8 @@ export interface BuiltTable {
   facts: Facts;
   /** One comparison line per model and claim: "X in the paper; here Y". */
   lines: string[];
+  /** What a detecting defense flagged, one line per model: an event of one seed's run, never averaged. */
+  detections?: string[];
 }
 
 const pctOr = (v: number | undefined): string => (v === undefined ? 'not run' : `${v.toFixed(1)}%`);
@@ -80,6 +82,7 @@ export function table1(ctx: TableContext): BuiltTable {
   const facts: Facts = {};
   const rows: Record<string, Cell>[] = [];
   const lines: string[] = [];
+  const detections: string[] = [];
   for (const a of ctx.archs) {
     const benign = ctx.lookup(a.arch, 'benign', 'standard', 'none');
     publish(facts, a.arch, 'benign', 'standard', 'none', benign);
@@ -102,7 +105,7 @@ export function table1(ctx: TableContext): BuiltTable {
     }
     for (const attack of ctx.attacks) {
       const det = ctx.lookup(a.arch, attack, 'standard', ctx.defenseIds['neural-cleanse'])?.detection;
-      if (det) lines.push(detectionLine(a.arch, ATTACK_LABEL[attack] ?? attack, det));
+      if (det) detections.push(detectionLine(a.arch, ATTACK_LABEL[attack] ?? attack, det));
     }
     rows.push({ arch: text(archLabel(a)), attack: text('none (benign model)'), defense: text(DEFENSE_LABEL.standard), clean: value(benign?.clean, undefined), asr: value(benign?.asr, undefined, 'not applicable (no trigger)'), base: baselineCell(benign) });
   }
@@ -127,6 +130,7 @@ export function table1(ctx: TableContext): BuiltTable {
     },
     facts,
     lines,
+    detections,
   };
 }
 

@@ -5,7 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { ClaimResult, ClaimThresholds } from './claims.js';
+import type { ClaimThresholds } from './claims.js';
+import type { ClaimOverSeeds } from './claims-over-seeds.js';
 
 export interface Provenance {
   profile: string;
@@ -46,8 +47,11 @@ export interface ReportEntry {
 export interface ReportInput {
   title: string;
   profile: string;
-  claims: ClaimResult[];
+  /** Each claim judged per replicate seed, with its verdict over seeds. */
+  claims: ClaimOverSeeds[];
   thresholds: ClaimThresholds;
+  /** What every number stands on, shown at the top: replicate seeds, random-defense draws, training scale. */
+  scale: string[];
   entries: ReportEntry[];
   /** Choices of ours the reader must know (e.g. the CDRP lambda), one per line. */
   notes: string[];
@@ -75,9 +79,21 @@ export function buildReport(input: ReportInput): string {
   out.push(`Profile: **${input.profile}**. Generated from cached artifacts; do not edit by hand (regenerate with \`npx tsx pipeline.ts report\`).`, '');
   if (input.entries.some((e) => e.provenance.synthetic)) out.push('> Some entries below come from **synthetic data** (marked in their provenance line); their numbers test the pipeline, not the paper.', '');
 
+  for (const s of input.scale) out.push(`**${s}**`, '');
+
   out.push('## Claims', '');
-  out.push('| # | Claim | Source | Paper | Ours | Verdict at this scale |', '| --- | --- | --- | --- | --- | --- |');
-  for (const c of input.claims) out.push(`| ${c.id} | ${cellText(c.claim)} | ${cellText(c.source)} | ${cellText(c.paper)} | ${cellText(c.ours)} | **${c.status}** |`);
+  const seeds = input.claims[0]?.perSeed.length ?? 0;
+  out.push(
+    seeds > 1
+      ? `Each claim is judged on each of the ${seeds} seeds with the same criteria; the verdict counts the seeds where it holds. "Ours" gives each seed's values.`
+      : 'Each claim is judged on the one seed of this run.',
+    '',
+  );
+  out.push(`| # | Claim | Source | Paper | Ours${seeds > 1 ? ', per seed' : ''} | Verdict${seeds > 1 ? ' over seeds' : ''} at this scale |`, '| --- | --- | --- | --- | --- | --- |');
+  for (const c of input.claims) {
+    const ours = c.perSeed.length > 1 ? c.perSeed.map((v) => `seed ${v.seed} (${v.status}): ${cellText(v.ours)}`).join('<br>') : cellText(c.perSeed[0]?.ours ?? '');
+    out.push(`| ${c.id} | ${cellText(c.claim)} | ${cellText(c.source)} | ${cellText(c.paper)} | ${ours} | **${cellText(c.verdict)}** |`);
+  }
   out.push('', 'Criteria (thresholds from params.json `report.claims`, fixed before running, not tuned on the test set):', '');
   for (const c of input.claims) out.push(`${c.id}. ${c.criterion}`);
   out.push('');

@@ -28,3 +28,9 @@ export function formatStats(s: SeedStats, digits = 1): string {
   const f = (v: number) => v.toFixed(digits);
   return s.n > 1 ? `${f(s.mean)} [${f(s.min)}–${f(s.max)}]` : f(s.mean);
 }
+
+/** Every fact's stats over the seeds that published it, e.g. for `metrics.json` aggregates. */
+export function statsOverSeeds(bySeed: ReadonlyMap<number, Readonly<Record<string, number>>>): Record<string, SeedStats> {
+  const keys = [...new Set([...bySeed.values()].flatMap((f) => Object.keys(f)))].sort();
+  return Object.fromEntries(keys.map((k) => [k, seedStats([...bySeed.values()].map((f) => f[k]))!]));
+}

@@ -4,10 +4,11 @@
  * empty: a value we did not compute carries the reason, and one the paper does not give says so.
  */
 import { stringify } from 'csv-stringify/sync';
+import type { SeedStats } from './seed-stats.js';
 
 export type Cell =
   | { kind: 'text'; text: string }
-  | { kind: 'value'; ours?: number; paper?: number; why?: string; paperWhy?: string; digits?: number };
+  | { kind: 'value'; ours?: number; paper?: number; why?: string; paperWhy?: string; digits?: number; spread?: SeedStats };
 
 export interface Column {
   key: string;
@@ -20,6 +21,8 @@ export interface ResultTable {
   caption: string;
   columns: Column[];
   rows: Record<string, Cell>[];
+  /** Replicate seeds behind the values, when there are several: each value is then their mean with its spread. */
+  seeds?: number[];
 }
 
 export const NOT_RUN = 'not run in this profile';
@@ -47,26 +50,65 @@ export function oursText(c: Cell): string {
   return c.ours === undefined ? (c.why ?? NOT_RUN) : fmt(c.ours, c.digits ?? 1);
 }
 
+/** Ours with its spread over seeds: "63.4 [61.2–65.0]", and "(n=1)" where fewer seeds than the table's ran. */
+function oursWithSpread(c: Cell, seeds: number): string {
+  if (c.kind === 'text' || c.ours === undefined || !c.spread) return oursText(c);
+  const digits = c.digits ?? 1;
+  const range = c.spread.n > 1 ? ` [${fmt(c.spread.min, digits)}–${fmt(c.spread.max, digits)}]` : '';
+  const n = c.spread.n < seeds ? ` (n=${c.spread.n})` : '';
+  return `${fmt(c.ours, digits)}${range}${n}`;
+}
+
 export function paperText(c: Cell): string {
   if (c.kind === 'text') return c.text;
   return c.paper === undefined ? (c.paperWhy ?? NOT_IN_PAPER) : String(c.paper);
 }
 
 export function toCsv(t: ResultTable): string {
-  const header: string[] = [];
-  for (const col of t.columns) {
-    const sample = t.rows.map((r) => cellOf(r, col, t.id)).find((c) => c.kind === 'value');
-    if (sample) header.push(`${col.title} (ours)`, `${col.title} (paper)`);
-    else header.push(col.title);
-  }
-  const valueCols = new Set(t.columns.filter((col) => t.rows.some((r) => cellOf(r, col, t.id).kind === 'value')).map((c) => c.key));
+  const cells = (col: Column) => t.rows.map((r) => cellOf(r, col, t.id));
+  const valueCols = new Set(t.columns.filter((col) => cells(col).some((c) => c.kind === 'value')).map((c) => c.key));
+  // With replicate seeds, "ours" is the mean; its min, max, std and n follow in columns of their own.
+  const spreadCols = new Set(t.columns.filter((col) => cells(col).some((c) => c.kind === 'value' && c.spread !== undefined)).map((c) => c.key));
+  const spreadValues = (c: Cell): string[] => {
+    if (c.kind !== 'value' || !c.spread || c.ours === undefined) return ['', '', '', '0'];
+    const d = c.digits ?? 1;
+    return [fmt(c.spread.min, d), fmt(c.spread.max, d), fmt(c.spread.std, d + 1), String(c.spread.n)];
+  };
+  const header = t.columns.flatMap((col) => {
+    if (!valueCols.has(col.key)) return [col.title];
+    const spread = spreadCols.has(col.key) ? ['min', 'max', 'std'].map((s) => `${col.title} (ours ${s})`).concat(`${col.title} (n)`) : [];
+    return [`${col.title} (ours)`, ...spread, `${col.title} (paper)`];
+  });
   const body = t.rows.map((r) =>
     t.columns.flatMap((col) => {
       const c = cellOf(r, col, t.id);
-      return valueCols.has(col.key) ? [oursText(c), c.kind === 'value' ? paperText(c) : NOT_IN_PAPER] : [oursText(c)];
+      if (!valueCols.has(col.key)) return [oursText(c)];
+      const paper = c.kind === 'value' ? paperText(c) : NOT_IN_PAPER;
+      return spreadCols.has(col.key) ? [oursText(c), ...spreadValues(c), paper] : [oursText(c), paper];
     }),
   );
   return stringify([header, ...body]);
+}
+
+/**
+ * One row per seed and value cell, in long form (the text cells of the row, the column, the seed,
+ * our value): the per-seed numbers behind every mean, for a reader's own statistics.
+ */
+export function toSeedCsv(perSeed: { seed: number; table: ResultTable }[]): string {
+  if (perSeed.length === 0) throw new RangeError('toSeedCsv: no per-seed tables');
+  const first = perSeed[0].table;
+  const labelCols = first.columns.filter((col) => first.rows.every((r) => cellOf(r, col, first.id).kind === 'text'));
+  const rows: string[][] = [];
+  for (const { seed, table } of perSeed) {
+    for (const r of table.rows) {
+      for (const col of table.columns) {
+        const c = cellOf(r, col, table.id);
+        if (c.kind !== 'value' || c.ours === undefined) continue;
+        rows.push([...labelCols.map((l) => oursText(cellOf(r, l, table.id))), col.title, String(seed), fmt(c.ours, (c.digits ?? 1) + 1)]);
+      }
+    }
+  }
+  return stringify([[...labelCols.map((l) => l.title), 'column', 'seed', 'ours'], ...rows]);
 }
 
 const escapeMd = (s: string): string => s.replace(/\|/g, '\\|');
@@ -80,7 +122,7 @@ export function toMarkdown(t: ResultTable): string {
       const c = cellOf(r, col, t.id);
       if (c.kind === 'text') return escapeMd(oursText(c));
       const paper = c.paper === undefined ? '' : ` (paper ${c.paper})`;
-      return escapeMd(`${oursText(c)}${paper}`);
+      return escapeMd(`${oursWithSpread(c, t.seeds?.length ?? 1)}${paper}`);
     });
     lines.push(`| ${cells.join(' | ')} |`);
   }

@@ -147,6 +147,6 @@ describe('the figure stage over two seeds', () => {
     expect(Object.keys(facts).every((k) => /^seed[01]\//.test(k))).toBe(true);
     const entry = JSON.parse(readFileSync(join(outDir, 'entry.json'), 'utf8')) as { lines: string[]; provenance: { seed: string } };
     expect(entry.lines[0]).toContain('mean ASR 85.0% (80.0–90.0%, n=2) for s ≤ 4 and 20.0% (10.0–30.0%, n=2) for s > 4');
-    expect(entry.provenance.seed).toBe('0, 1');
+    expect(entry.provenance.seed).toBe('0, 1 (n=2)');
   });
 });

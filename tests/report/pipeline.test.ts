@@ -206,7 +206,9 @@ describe('analysis, figure, table and report stages (smoke)', () => {
     expect(md).toMatch(/wall time \d+(\.\d)? (s|min|h)\./);
     expect(md).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
     const t5 = JSON.parse(readFileSync(join(done.get('table/table5')!.dir, 'facts.json'), 'utf8')) as Record<string, number>;
-    const costs = Object.entries(t5).filter(([k]) => k.startsWith('cost/'));
+    // Every fact belongs to a replicate seed; the smoke profile has one.
+    expect(Object.keys(t5).every((k) => k.startsWith('seed0/'))).toBe(true);
+    const costs = Object.entries(t5).filter(([k]) => k.startsWith('seed0/cost/'));
     expect(costs.length).toBeGreaterThan(0);
     for (const [, v] of costs) expect(v).toBeGreaterThan(0);
     for (const link of md.matchAll(/\]\(((figures|tables)\/[^)]+)\)/g)) expect(existsSync(join(done.get(rep.id)!.dir, link[1]))).toBe(true);

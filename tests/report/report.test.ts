@@ -6,6 +6,9 @@ import { evaluateClaims, CLAIM_COUNT, type ClaimThresholds } from '../../domain/
 import { factKey, mergeFacts } from '../../domain/report/facts.js';
 import { toCsv, toMarkdown, text, value, type ResultTable } from '../../domain/report/tables.js';
 import { buildReport, lintReport, publishReport, type ReportEntry } from '../../domain/report/report.js';
+import { claimsOverSeeds } from '../../domain/report/claims-over-seeds.js';
+
+const oneSeed = (t: ClaimThresholds) => claimsOverSeeds(new Map([[0, {}]]), (f) => evaluateClaims(f, t));
 import { defenseSecondsFromMeta, upstreamWallSeconds } from '../../domain/report/costs.js';
 import { withWallSeconds } from '../../domain/report/entry.js';
 import { TABLE1, TABLE2, TABLE3, TABLE4, TABLE6 } from '../../domain/report/paper-numbers.js';
@@ -106,7 +109,8 @@ describe('report', () => {
       kind, id, title: id, caption: 'cap', paper: 'paper says', image: kind === 'figure' ? `figures/${id}.png` : undefined, markdown: kind === 'table' ? toMarkdown(table) : undefined,
       lines: ['X in the paper; here Y'], provenance: { profile: 'smoke', dataset: 'synthetic', synthetic: true, backend: 'cpu', seed: '0', wallSeconds: 3 },
     });
-    const md = buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [entry('figure', 'fig3'), entry('table', 'table1')], notes: ['lambda chosen by us'] });
+    const md = buildReport({ title: 'R', profile: 'smoke', claims: oneSeed(T), thresholds: T, entries: [entry('figure', 'fig3'), entry('table', 'table1')], notes: ['lambda chosen by us'], scale: ['Replicates: 1 seed (0)'] });
+    expect(md.indexOf('**Replicates: 1 seed (0)**')).toBeLessThan(md.indexOf('## Claims'));
     expect(md.indexOf('## Claims')).toBeLessThan(md.indexOf('## Table 1'));
     expect(md).toContain('**synthetic**');
     expect(lintReport(md, ['fig3', 'table1'])).toEqual([]);
@@ -142,9 +146,9 @@ describe('measurements come from meta, not from output files', () => {
     expect(timed.provenance.wallSeconds).toBe(90);
     expect(base.provenance.wallSeconds).toBeUndefined();
     expect(() => withWallSeconds(base, { upstreamWallSeconds: -1 })).toThrow(/table table1: meta extra.upstreamWallSeconds .* got -1/);
-    const md = buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [timed], notes: [] });
+    const md = buildReport({ title: 'R', profile: 'smoke', claims: oneSeed(T), thresholds: T, entries: [timed], notes: [], scale: [] });
     expect(md).toContain('wall time 1.5 min.');
-    expect(buildReport({ title: 'R', profile: 'smoke', claims: evaluateClaims({}, T), thresholds: T, entries: [timed], notes: [] })).toBe(md);
+    expect(buildReport({ title: 'R', profile: 'smoke', claims: oneSeed(T), thresholds: T, entries: [timed], notes: [], scale: [] })).toBe(md);
   });
 });
 
@@ -159,7 +163,7 @@ describe('Table 1: Neural Cleanse detection', () => {
         ? { clean: 55, asr: 99.9, targetRateClean: 9, detection: { flagged: [6], target: 4, targetFlagged: false, targetAnomalyIndex: 0.14, targetNormRank: 3, classes: 10 } }
         : { clean: 58, asr: 1, targetRateClean: 2, detection: { flagged: [4], target: 4, targetFlagged: true, targetAnomalyIndex: 3.2 } };
     };
-    const { lines } = table1({ archs: [{ arch: 'vgg-narrow', paper: 'vgg19' }], attacks: ['badnets', 'blended'], defenseIds, lookup });
+    const { detections: lines } = table1({ archs: [{ arch: 'vgg-narrow', paper: 'vgg19' }], attacks: ['badnets', 'blended'], defenseIds, lookup });
     expect(lines).toContain("Neural Cleanse on vgg-narrow / BadNets: flagged class 6, not the target (target 4: anomaly index 0.14; its reversed trigger ranked 3 of 10 by size); its unlearning used the flagged class's reversed trigger, not the backdoor's");
     expect(lines).toContain('Neural Cleanse on vgg-narrow / Blended Attack: flagged class 4, the target among them (target 4: anomaly index 3.20)');
   });
