@@ -5,7 +5,9 @@
  * left alone: it stays the record of the plain `repro` (the `baseline`).
  */
 import { cpus } from 'node:os';
-import { describeReason } from '../fingerprint.js';
+import { describeReason, type Reason } from '../fingerprint.js';
+import type { Executor } from '../executor.js';
+import { chainDepths } from '../graph.js';
 import { diffJson } from '../json.js';
 import type { LockEntry } from '../lockfile.js';
 import { plan } from '../plan.js';
@@ -16,6 +18,7 @@ import type { ExecutorFactory } from '../commands/repro.js';
 import type { CommandContext } from '../commands/command.js';
 import { UserError } from '../errors.js';
 import { readArtifactMetrics, type MetricValue } from './metrics.js';
+import { sharedExecutor, type SharedExecutor } from './shared-executor.js';
 import { checkName, type ExperimentFiles, type ExperimentRecord, type RecordedInstance } from './record.js';
 import { parseSweep, sweepVariants } from './sweep.js';
 import { gitVersion, sourcesDigest } from './version.js';
@@ -90,11 +93,26 @@ function dryRun(ctx: CommandContext, prepared: Prepared): number {
 /** What is printed names the variant, when there is more than one: `ratio-0.1: train/...`. */
 const shownId = (variant: string, id: string, many: boolean): string => (many ? `${variant}: ${id}` : id);
 
-function variantListener(reporter: Reporter, name: string, many: boolean): RunListener {
-  return {
-    started: (id, reasons) => reporter.started(shownId(name, id, many), reasons),
-    finished: (r: InstanceResult) => reporter.finished({ ...r, id: shownId(name, r.id, many) }),
+/**
+ * One variant's scheduler, printed through the one reporter: `▶ run` when its job gets a slot of the
+ * real executor (not when it is queued), and a job another variant computed as shared with it.
+ */
+function variantRun(v: PreparedVariant, reporter: Reporter, executor: SharedExecutor, many: boolean): { listener: RunListener; executor: Executor } {
+  const reasons = new Map<string, Reason[]>();
+  const depth = chainDepths(v.project.dag, v.ids);
+  const shown = (id: string): string => shownId(v.name, id, many);
+  const listener: RunListener = {
+    started: (id, r) => void reasons.set(id, r),
+    finished(r: InstanceResult) {
+      const from = r.state === 'ran' || r.state === 'failed' ? executor.sharedFrom(v.name, r.kind, r.key) : undefined;
+      reporter.finished({ ...r, id: from ? `${shown(r.id)} (shared: computed for ${from})` : shown(r.id) });
+    },
   };
+  const view = executor.view(v.name, {
+    priority: (id) => depth.get(id) ?? 0,
+    started: (job) => reporter.started(shown(job.id), reasons.get(job.id) ?? []),
+  });
+  return { listener, executor: view };
 }
 
 export async function runExperiment(ctx: CommandContext, files: ExperimentFiles, makeExecutor: ExecutorFactory): Promise<number> {
@@ -117,7 +135,6 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
   });
   store.clearTmp();
   const reporter = createReporter(ctx.stdout, ctx.args.json ? 'json' : 'auto');
-  const { sharedExecutor } = await import('./shared-executor.js');
   const jobs = ctx.args.jobs ?? cpus().length;
   const many = prepared.variants.length > 1;
   const settings = {
@@ -151,7 +168,10 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
   process.on('SIGTERM', onSignal);
   try {
     const runs = await Promise.all(
-      prepared.variants.map((v) => execute(v.project, v.ids, NOT_FORCED, executor.view(v.name), variantListener(reporter, v.name, many))),
+      prepared.variants.map((v) => {
+        const run = variantRun(v, reporter, executor, many);
+        return execute(v.project, v.ids, NOT_FORCED, run.executor, run.listener);
+      }),
     );
     reporter.close();
     const code = { ...gitVersion(ctx.def.root), sourcesDigest: sourcesDigest(prepared.variants[0].project) };

@@ -15,6 +15,8 @@ import { flattenMetrics, metricMatcher } from '../../engine/experiments/metrics.
 import { plotPoints } from '../../engine/experiments/plot-spec.js';
 import type { ExperimentRecord } from '../../engine/experiments/record.js';
 import { parseSweep, sweepVariants } from '../../engine/experiments/sweep.js';
+import { sharedExecutor } from '../../engine/experiments/shared-executor.js';
+import type { Executor, Job, JobOutcome } from '../../engine/executor.js';
 import { toyProject } from './helpers.js';
 
 function expProject(commands: Command[] = []) {
@@ -37,6 +39,54 @@ describe('sweep expansion', () => {
     expect(sweepVariants('g', axes).map((v) => v.name)).toEqual(['g-value-1_factor-2', 'g-value-1_factor-5', 'g-value-3_factor-2', 'g-value-3_factor-5']);
     expect(sweepVariants('ratio', [parseSweep('attacks.definitions.badnets.ratio=0.05,0.1')]).map((v) => v.name)).toEqual(['ratio-0.05', 'ratio-0.1']);
     expect(parseSweep('a.b=[1,2],[3],x').values).toEqual([[1, 2], [3], 'x']);
+  });
+});
+
+describe('the executor shared by a sweep\'s variants', () => {
+  it('keeps the real slot limit over all variants, starts the longest chain first, and runs a shared key once', async () => {
+    const order: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const gates = new Map<string, () => void>();
+    // A controllable executor: each job holds its slot until the test opens its gate.
+    const real: Executor = {
+      slots: 2,
+      run: (job) => {
+        order.push(job.id);
+        peak = Math.max(peak, ++running);
+        return new Promise<JobOutcome>((res) => {
+          gates.set(job.id, () => {
+            running -= 1;
+            res({ status: 'done', meta: { outputsDigest: job.key } } as unknown as JobOutcome);
+          });
+        });
+      },
+      close: async () => {},
+    };
+    const shared = sharedExecutor(() => real, 2);
+    const depth: Record<string, number> = { a1: 1, a2: 1, deep: 5, b1: 2 };
+    const hooks = { priority: (id: string) => depth[id] ?? 0, started: () => {} };
+    const job = (id: string, key = id): Job => ({ id, kind: 'k', key }) as Job;
+    const A = shared.view('A', hooks);
+    const B = shared.view('B', hooks);
+    const done = [A.run(job('a1')), A.run(job('a2')), B.run(job('b1')), B.run(job('deep')), B.run(job('a1-twin', 'a1'))];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(['a1', 'a2']);
+    gates.get('a1')!();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(['a1', 'a2', 'deep']);
+    gates.get('a2')!();
+    await new Promise((r) => setTimeout(r, 10));
+    gates.get('deep')!();
+    await new Promise((r) => setTimeout(r, 10));
+    gates.get('b1')!();
+    const outcomes = await Promise.all(done);
+    expect(order).toEqual(['a1', 'a2', 'deep', 'b1']);
+    expect(peak).toBe(2);
+    expect(shared.ran).toBe(4);
+    expect(outcomes[4]).toBe(outcomes[0]);
+    expect(shared.sharedFrom('B', 'k', 'a1')).toBe('A');
+    expect(shared.sharedFrom('A', 'k', 'a1')).toBeUndefined();
   });
 });
 
