@@ -14,8 +14,16 @@ import type { Estimator, JsonObject, StageInstance } from './stage.js';
  */
 export type CalibratedEstimatorFactory = (params: JsonObject, options: { cacheDir: string; probe: boolean }) => Promise<{ estimate: Estimator; calibration: string }>;
 
+/**
+ * How the pipeline groups instances in the dry run's estimate (e.g. by replicate seed): a group
+ * label, or null for instances shared by every group. The engine only counts and sums per label.
+ */
+export type EstimateGroup = (kind: string, instance: StageInstance) => string | null;
+
 export interface CostModel {
   estimate: Estimator;
+  /** The module's `estimateGroup`, if it exports one. */
+  group?: EstimateGroup;
   /** Which calibration is applied; null when the module offers none. */
   calibration: string | null;
 }
@@ -24,10 +32,11 @@ export interface CostModel {
 export async function loadCostModel(def: PipelineDefinition, params: JsonObject, cacheDir: string, probe: boolean): Promise<CostModel | null> {
   const module = def.estimatorModule;
   if (!module) return null;
-  const loaded = (await import(pathToFileURL(resolvePath(def, module)).href)) as { estimateSeconds?: Estimator; calibratedEstimator?: CalibratedEstimatorFactory };
-  if (typeof loaded.calibratedEstimator === 'function') return loaded.calibratedEstimator(params, { cacheDir, probe });
+  const loaded = (await import(pathToFileURL(resolvePath(def, module)).href)) as { estimateSeconds?: Estimator; calibratedEstimator?: CalibratedEstimatorFactory; estimateGroup?: EstimateGroup };
+  const group = typeof loaded.estimateGroup === 'function' ? { group: loaded.estimateGroup } : {};
+  if (typeof loaded.calibratedEstimator === 'function') return { ...(await loaded.calibratedEstimator(params, { cacheDir, probe })), ...group };
   if (typeof loaded.estimateSeconds !== 'function') throw new Error(`${module} must export a function estimateSeconds(kind, params, instance)`);
-  return { estimate: loaded.estimateSeconds, calibration: null };
+  return { estimate: loaded.estimateSeconds, calibration: null, ...group };
 }
 
 const asInstance = (node: DagNode): StageInstance => ({ id: node.id, params: node.params, deps: node.deps, aliases: node.aliases, description: node.description });
@@ -58,10 +67,13 @@ export interface DryRunEstimate {
   byKind: KindEstimate[];
   /** Which calibration of the cost model was used (see CalibratedEstimatorFactory). */
   calibration?: string | null;
+  /** Instances and seconds per group (see EstimateGroup), shared instances under null; absent without a grouping. */
+  byGroup?: { group: string | null; instances: number; seconds: number }[];
 }
 
-export function estimateRun(dag: Dag, ids: string[], params: JsonObject, estimator: Estimator): DryRunEstimate {
+export function estimateRun(dag: Dag, ids: string[], params: JsonObject, estimator: Estimator, groupOf?: EstimateGroup): DryRunEstimate {
   const byKind = new Map<string, KindEstimate>();
+  const byGroup = new Map<string | null, { group: string | null; instances: number; seconds: number }>();
   for (const id of ids) {
     const node = dag.nodes.get(id);
     if (!node) throw new Error(`estimate: unknown instance ${id}`);
@@ -69,16 +81,21 @@ export function estimateRun(dag: Dag, ids: string[], params: JsonObject, estimat
     byKind.set(node.kind, entry);
     entry.instances++;
     const e = estimator(node.kind, params, asInstance(node));
+    const g = groupOf ? groupOf(node.kind, asInstance(node)) : undefined;
+    const groupEntry = g === undefined ? undefined : byGroup.get(g) ?? byGroup.set(g, { group: g, instances: 0, seconds: 0 }).get(g)!;
+    if (groupEntry) groupEntry.instances++;
     if (e === null) {
       entry.missing++;
       continue;
     }
     if (!(Number.isFinite(e.seconds) && e.seconds >= 0)) throw new Error(`estimator: ${id} got ${e.seconds}; expected a finite number >= 0`);
     entry.seconds += e.seconds;
+    if (groupEntry) groupEntry.seconds += e.seconds;
     if (!entry.bases.includes(e.basis)) entry.bases.push(e.basis);
   }
   const list = [...byKind.values()].sort((a, b) => b.seconds - a.seconds);
-  return { totalSeconds: list.reduce((t, k) => t + k.seconds, 0), byKind: list };
+  const groups = [...byGroup.values()].sort((a, b) => (a.group === null ? 1 : b.group === null ? -1 : a.group.localeCompare(b.group, undefined, { numeric: true })));
+  return { totalSeconds: list.reduce((t, k) => t + k.seconds, 0), byKind: list, ...(groupOf ? { byGroup: groups } : {}) };
 }
 
 const hours = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
@@ -89,6 +106,10 @@ export function describeEstimate(e: DryRunEstimate, jobs: number): string[] {
     `estimate (rough, from the pipeline's cost model): ${hours(e.totalSeconds)} of compute in all; at best ${hours(e.totalSeconds / Math.max(1, jobs))} wall with -j ${jobs} (ignores waits on dependencies)`,
   ];
   if (e.calibration !== undefined) lines.push(`  calibration: ${e.calibration ?? 'none (the cost model offers none)'}`);
+  if (e.byGroup && e.byGroup.some((g) => g.group !== null)) {
+    const named = e.byGroup.filter((g) => g.group !== null);
+    lines.push(`  ${named.length} group(s): ${e.byGroup.map((g) => `${g.group ?? 'shared'} ${g.instances} instance(s), ${hours(g.seconds)}`).join('; ')}`);
+  }
   for (const k of e.byKind) {
     const missing = k.missing > 0 ? `, ${k.missing} without an estimate` : '';
     lines.push(`  ${k.kind}: ${k.instances} instance(s), ${hours(k.seconds)}${missing}${k.bases.length ? ` (${k.bases.slice(0, 3).join('; ')}${k.bases.length > 3 ? '; ...' : ''})` : ''}`);

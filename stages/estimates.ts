@@ -4,7 +4,7 @@
  * the stage modules so that refining an estimate never changes a cache key.
  */
 import type { Estimator, JsonObject, TimeEstimate } from '../engine/stage.js';
-import type { CalibratedEstimatorFactory } from '../engine/estimate.js';
+import type { CalibratedEstimatorFactory, EstimateGroup } from '../engine/estimate.js';
 import { activeBackend } from '../domain/backend/estimate.js';
 import { describeCalibration, machineCalibration } from './calibration.js';
 import {
@@ -27,6 +27,18 @@ const byKind: Record<string, KindEstimator> = {
 };
 
 export const estimateSeconds: Estimator = (kind, params, instance) => byKind[kind]?.(params, instance.params as never) ?? null;
+
+/**
+ * The dry run's grouping: each instance's replicate seed (its own `seed`, or its model's), so the
+ * dry run shows how many seeds the params expand and what each costs; data, figures, tables and
+ * the report are shared by all seeds.
+ */
+export const estimateGroup: EstimateGroup = (kind, instance) => {
+  if (kind === 'figure' || kind === 'table' || kind === 'report') return null;
+  const p = instance.params as { seed?: unknown; model?: { seed?: unknown } } | null;
+  const seed = p?.model?.seed ?? p?.seed;
+  return typeof seed === 'number' ? `seed ${seed}` : null;
+};
 
 /**
  * The cost model scaled to this machine (see calibration.ts): the dry run probes once per machine

@@ -44,7 +44,7 @@ async function estimateStale(project: Project, ids: string[]) {
   const { estimateRun, loadCostModel } = await import('../estimate.js');
   const model = await loadCostModel(project.def, project.params, project.store.cacheDir, true);
   if (!model) return null;
-  return { ...estimateRun(project.dag, ids, project.params, model.estimate), calibration: model.calibration };
+  return { ...estimateRun(project.dag, ids, project.params, model.estimate, model.group), calibration: model.calibration };
 }
 
 /** Feeds the cost model's per-instance seconds to the progress line, once something runs (a no-op loads no cost model). */

@@ -60,6 +60,25 @@ describe('dry-run estimate', () => {
     expect(describeEstimate(e, 2)[0]).toMatch(/: 15 s of compute in all; at best 8 s wall with -j 2/);
   });
 
+  it('groups instances by replicate seed, with the shared ones apart', async () => {
+    const { estimateGroup } = await import('../../stages/estimates.js');
+    // Seed from the instance's own params or its model's; figures, tables and the report are shared.
+    const seeded = buildDag([
+      { kind: 'train', module: 'train.ts', instances: [{ id: 'a', params: { s: 10, seed: 0 } }, { id: 'b', params: { s: 5, seed: 1 } }] },
+      { kind: 'evaluate', module: 'evaluate.ts', instances: [{ id: 'e', params: { s: 2, model: { seed: 1 } }, deps: { b: 'b' } }] },
+      { kind: 'table', module: 'table.ts', instances: [{ id: 't', params: { seed: 0 }, deps: { a: 'a' } }] },
+    ]);
+    const est: Estimator = (kind, _p, instance) => (kind === 'table' ? null : { seconds: (instance.params as { s: number }).s, basis: 'test' });
+    const e = estimateRun(seeded, ['a', 'b', 'e', 't'], {}, est, estimateGroup);
+    expect(e.byGroup).toEqual([
+      { group: 'seed 0', instances: 1, seconds: 10 },
+      { group: 'seed 1', instances: 2, seconds: 7 },
+      { group: null, instances: 1, seconds: 0 },
+    ]);
+    expect(describeEstimate(e, 2)).toContain('  2 group(s): seed 0 1 instance(s), 10 s; seed 1 2 instance(s), 7 s; shared 1 instance(s), 0 s');
+    expect(estimateRun(seeded, ['a'], {}, est).byGroup).toBeUndefined();
+  });
+
   it('rejects a negative or non-finite estimate', () => {
     expect(() => estimateRun(dag, ['a'], {}, estimator(-1))).toThrow(/estimator: a got -1/);
   });
