@@ -9,6 +9,7 @@ import { RunProgress } from '../progress.js';
 import { createReporter, type Output } from '../reporter.js';
 import { acquireRunLock } from '../runlock.js';
 import { execute, type InstanceResult } from '../scheduler.js';
+import { stoppableRun } from '../stoppable-run.js';
 import type { Executor, ExecutorSettings } from '../executor.js';
 import type { Command, CommandContext } from './command.js';
 
@@ -134,22 +135,7 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
         jobs,
         events: { progress: (id, p) => reporter.progress(id, p), environment: (w, e) => reporter.environment(w, e) },
       });
-      let stopping = false;
-      const onSignal = (sig: NodeJS.Signals): void => {
-        // A second Ctrl-C does not wait for the workers.
-        if (stopping) process.exit(130);
-        stopping = true;
-        reporter.close();
-        ctx.stderr.write(`\n${sig}: stopping workers; finished artifacts are kept\n`);
-        void executor.close().finally(() => {
-          lock.release();
-          process.exit(130);
-        });
-      };
-      // `on`, not `once`: while our listener is installed, execa's signal-exit hook leaves the process to us.
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
+      return await stoppableRun({ stderr: ctx.stderr, reporter, executor, lock, onStop: 'finished artifacts are kept' }, async () => {
         const { results, lockEntries } = await execute(project, ids, forced, executor, reporter);
         reporter.close();
         const lockData = project.lock;
@@ -177,13 +163,7 @@ export function reproCommand(makeExecutor: ExecutorFactory = localExecutor): Com
           for (const line of after) ctx.stdout.write(`${line}\n`);
         }
         return count('failed') > 0 ? 1 : 0;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        reporter.close();
-        await executor.close();
-        lock.release();
-      }
+      });
     },
   };
 }

@@ -14,6 +14,7 @@ import { plan } from '../plan.js';
 import { createReporter, type Reporter } from '../reporter.js';
 import { acquireRunLock } from '../runlock.js';
 import { execute, type InstanceResult, type RunListener } from '../scheduler.js';
+import { stoppableRun } from '../stoppable-run.js';
 import type { ExecutorFactory } from '../commands/repro.js';
 import type { CommandContext } from '../commands/command.js';
 import { UserError } from '../errors.js';
@@ -152,21 +153,7 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
     },
   };
   const executor = sharedExecutor(() => makeExecutor(settings), jobs);
-  let stopping = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    // As repro does: a second Ctrl-C does not wait for the workers; finished artifacts stay, nothing is recorded.
-    if (stopping) process.exit(130);
-    stopping = true;
-    reporter.close();
-    ctx.stderr.write(`\n${sig}: stopping workers; finished artifacts are kept, no experiment is recorded\n`);
-    void executor.close().finally(() => {
-      lock.release();
-      process.exit(130);
-    });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
+  return stoppableRun({ stderr: ctx.stderr, reporter, executor, lock, onStop: 'finished artifacts are kept, no experiment is recorded' }, async () => {
     const runs = await Promise.all(
       prepared.variants.map((v) => {
         const run = variantRun(v, reporter, executor, many);
@@ -191,11 +178,5 @@ export async function runExperiment(ctx: CommandContext, files: ExperimentFiles,
       if (many) ctx.stdout.write(`${executor.ran} instances ran in all, each once (a variant counts as ran what it shared with another) (${(ms / 1000).toFixed(2)} s)\n`);
     }
     return summary.some((s) => !s.recorded) ? 1 : 0;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    reporter.close();
-    await executor.close();
-    lock.release();
-  }
+  });
 }
