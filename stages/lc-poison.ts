@@ -107,12 +107,15 @@ async function run(ctx: StageContext<LcPoisonParams>): Promise<void> {
   const chunk = def.pgd.batchSize * CHUNK_BATCHES;
   const perturbed = new Uint8Array(n * size);
   const started = Date.now();
+  // Chunks a killed earlier attempt finished: a measurement of this run (meta.json), not a result.
+  let resumedChunks = 0;
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
     const file = join(ctx.checkpointDir, `pgd-${start}-${end}.npy`);
     const cached = await readNpy(file).catch(() => null);
     if (cached && cached.data.length === (end - start) * size) {
       perturbed.set(cached.data as Uint8Array, start * size);
+      resumedChunks += 1;
       continue;
     }
     const out = pgdOnImages(surrogate, chosen.subarray(start * size, end * size), labels.subarray(start, end), shape, {
@@ -149,7 +152,7 @@ async function run(ctx: StageContext<LcPoisonParams>): Promise<void> {
   await fs.writeFile(join(ctx.outDir, 'lc.json'), JSON.stringify(summary, null, 2) + '\n');
   ctx.log(`${n} target-class images perturbed against the ${def.surrogate} surrogate: loss ${lossBefore.toFixed(3)} -> ${lossAfter.toFixed(3)}, max change ${maxChange}/255`);
   // The duration is a measurement of this run, not a result: meta.json only, so lc.json stays reproducible.
-  ctx.recordMeta({ ...summary, seconds: (Date.now() - started) / 1000 });
+  ctx.recordMeta({ ...summary, seconds: (Date.now() - started) / 1000, resumedChunks });
   surrogate.dispose();
 }
 

@@ -79,12 +79,15 @@ async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {
     // Time spent in earlier, killed attempts is carried in each class's checkpoint.
     const triggers: ReversedTrigger[] = [];
     const classMs: number[] = [];
+    // Classes a killed earlier attempt finished: a measurement of this run (meta.json), not a result.
+    let resumedClasses = 0;
     for (let label = 0; label < numClasses; label++) {
       ctx.progress({ message: `reversing the trigger of class ${label}`, current: label, total: numClasses, unit: 'class' });
       const saved = await loadClassCheckpoint(checkpoints, label);
       if (saved) {
         triggers.push(saved.trigger);
         classMs.push(saved.ms);
+        resumedClasses += 1;
         continue;
       }
       const started = performance.now();
@@ -146,7 +149,7 @@ async function run(ctx: StageContext<NeuralCleanseParams>): Promise<void> {
     await writeJson(join(ctx.outDir, 'metrics.json'), metrics);
     ctx.log(`${ctx.id}: flagged [${anomaly.flagged.join(', ')}] (target ${p.target}, index ${anomaly.anomalyIndex[p.target].toFixed(2)}); after mitigation clean ${(after.cleanAccuracy * 100).toFixed(2)}%, ASR ${((after.asr ?? 0) * 100).toFixed(2)}%`);
     // Timings are measurements of this run, not results: meta.json only (table 5 reads them there), so the files are reproducible.
-    ctx.recordMeta({ defense: 'neural-cleanse', detected: anomaly.flagged, targetFlagged: metrics.targetFlagged, cleanAccuracy: after.cleanAccuracy, asr: after.asr, targetRateClean: after.targetRateClean, costKind: 'optimisation', costMs, reverseMs, unlearnMs, classMs, backend: tf.getBackend() });
+    ctx.recordMeta({ defense: 'neural-cleanse', detected: anomaly.flagged, targetFlagged: metrics.targetFlagged, cleanAccuracy: after.cleanAccuracy, asr: after.asr, targetRateClean: after.targetRateClean, costKind: 'optimisation', costMs, reverseMs, unlearnMs, classMs, resumedClasses, backend: tf.getBackend() });
   } finally {
     model.dispose();
   }
