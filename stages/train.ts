@@ -20,7 +20,7 @@ import { loadDataset } from '../domain/data/format.js';
 import { buildModel } from '../domain/models/zoo.js';
 import { saveModel } from '../domain/models/io.js';
 import { train } from '../domain/training/loop.js';
-import type { EpochRecord } from '../domain/training/types.js';
+import { EPOCH_TIMING_KEYS, type EpochRecord } from '../domain/training/types.js';
 import { choosePoisoned } from '../domain/attacks/poison.js';
 import { poisonedBatches, substituteImages, type TrainingImages } from '../domain/attacks/batches.js';
 import { patchTriggerFor, poisonModeFor, uapTriggerFor, type AttackDefinition } from '../domain/attacks/config.js';
@@ -264,24 +264,20 @@ export function throttledProgress(ctx: StageContext<JsonObject>, label: string):
   };
 }
 
-/** The fields of an EpochRecord that measure the run (wall clock), not the model. */
-export const CURVE_TIMING_KEYS = ['seconds', 'imagesPerSecond'] as const;
+/** The fields of an EpochRecord that measure the run (wall clock and its phases), not the model. */
+export const CURVE_TIMING_KEYS = EPOCH_TIMING_KEYS;
 
-export interface EpochTiming {
-  epoch: number;
-  seconds: number;
-  imagesPerSecond: number;
-}
+export type EpochTiming = { epoch: number } & Partial<Record<(typeof EPOCH_TIMING_KEYS)[number], number>>;
 
 /**
  * Splits the loop's curve into the per-epoch results (written to curve.json/csv, identical run to
- * run) and the per-epoch timings (recorded in meta.json: they differ on every run).
+ * run) and the per-epoch timings with their phases (recorded in meta.json: they differ on every run).
  */
 export function splitCurve(curve: EpochRecord[]): { results: Array<Record<string, number>>; timings: EpochTiming[] } {
   const timing = new Set<string>(CURVE_TIMING_KEYS);
   return {
     results: curve.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k)))),
-    timings: curve.map((r) => ({ epoch: r.epoch, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond })),
+    timings: curve.map((r) => ({ epoch: r.epoch, ...Object.fromEntries(Object.entries(r).filter(([k]) => timing.has(k))) })),
   };
 }
 

@@ -16,7 +16,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoi
 import type { Batch } from './batches.js';
 import { checkSchedule, learningRateAt } from './schedule.js';
 import { Sgd, type NamedVariable } from './sgd.js';
-import type { EpochRecord, TrainProgress } from './types.js';
+import { EPOCH_PHASE_KEYS, EPOCH_TIMING_KEYS, type EpochPhase, type EpochPhases, type EpochRecord, type TrainProgress } from './types.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -54,7 +54,7 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-const BUILTIN_KEYS = new Set(['epoch', 'loss', 'trainAcc', 'lr', 'seconds', 'imagesPerSecond']);
+const BUILTIN_KEYS = new Set<string>(['epoch', 'loss', 'trainAcc', 'lr', ...EPOCH_TIMING_KEYS]);
 
 function checkOptions(opts: TrainOptions): void {
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new RangeError(`epochs must be an integer >= 1, got ${opts.epochs}`);
@@ -92,26 +92,46 @@ interface StepResult {
   correct: number;
 }
 
-function trainStep(model: tf.LayersModel, params: NamedVariable[], sgd: Sgd, batch: Batch, lr: number): StepResult {
+/** Adds the milliseconds since `since` to `phases[phase]` and returns now. */
+function lap(phases: EpochPhases, phase: EpochPhase, since: number): number {
+  const now = performance.now();
+  phases[phase] += now - since;
+  return now;
+}
+
+function trainStep(model: tf.LayersModel, params: NamedVariable[], sgd: Sgd, batch: Batch, lr: number, phases: EpochPhases): StepResult {
   // The count of right answers is computed in the same forward pass and kept out of its tidy.
   const kept: { correct?: tf.Tensor } = {};
+  let t = performance.now();
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
     kept.correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), batch.y.toInt()), 'int32')));
     return crossEntropy(logits, batch.y);
   }, params.map((p) => p.variable));
+  t = lap(phases, 'gradientSeconds', t);
   try {
     const loss = value.dataSync()[0];
+    t = lap(phases, 'readSeconds', t);
     // Checked before the update, so that a diverged step leaves the weights as they were.
     if (!Number.isFinite(loss)) return { loss, correct: 0 };
     const byName: Record<string, tf.Tensor> = {};
     for (const p of params) byName[p.name] = grads[p.variable.name];
     sgd.step(params, byName, lr);
-    return { loss, correct: kept.correct!.dataSync()[0] };
+    t = lap(phases, 'updateSeconds', t);
+    const correct = kept.correct!.dataSync()[0];
+    lap(phases, 'readSeconds', t);
+    return { loss, correct };
   } finally {
     tf.dispose([value, ...Object.values(grads)]);
     kept.correct?.dispose();
   }
+}
+
+/** The record with the phase times in seconds (they are accumulated in milliseconds). */
+function withPhases(record: EpochRecord, phases: EpochPhases): EpochRecord {
+  const out: EpochRecord = { ...record };
+  for (const key of EPOCH_PHASE_KEYS) out[key] = phases[key] / 1000;
+  return out;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -146,18 +166,25 @@ export async function train(model: tf.LayersModel, opts: TrainOptions): Promise<
       const lr = learningRateAt(epoch, opts);
       const source = opts.batches(epoch, rng);
       const batches = batchLength(source);
+      const phases = Object.fromEntries(EPOCH_PHASE_KEYS.map((k) => [k, 0])) as EpochPhases;
       const t0 = performance.now();
       let images = 0;
       let lossSum = 0;
       let correct = 0;
       let b = 0;
-      for (const batch of source) {
+      const iterator = source[Symbol.iterator]();
+      for (;;) {
+        let t = performance.now();
+        const next = iterator.next();
+        t = lap(phases, 'prepareSeconds', t);
+        if (next.done) break;
+        const batch = next.value;
         try {
           opts.signal?.throwIfAborted();
           const n = batch.x.shape[0];
           if (n > opts.batchSize) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based) has ${n} images, more than batchSize ${opts.batchSize}`);
           if (batch.y.shape[0] !== n) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based): ${n} images but ${batch.y.shape[0]} labels`);
-          const step = trainStep(model, params, sgd, batch, lr);
+          const step = trainStep(model, params, sgd, batch, lr, phases);
           if (!Number.isFinite(step.loss)) throw new NonFiniteLossError(epoch, b, step.loss);
           images += n;
           lossSum += step.loss * n;
@@ -172,19 +199,28 @@ export async function train(model: tf.LayersModel, opts: TrainOptions): Promise<
         await yieldToEventLoop();
       }
       if (images === 0) throw new Error(`epoch ${epoch} (0-based) had no batches`);
-      const seconds = (performance.now() - t0) / 1000;
+      const loopMs = performance.now() - t0;
+      const seconds = loopMs / 1000;
+      phases.otherSeconds = loopMs - phases.prepareSeconds - phases.gradientSeconds - phases.readSeconds - phases.updateSeconds;
       const record: EpochRecord = { epoch, loss: lossSum / images, trainAcc: correct / images, lr, seconds, imagesPerSecond: images / seconds };
       if (opts.onEpochEnd) {
+        const t = performance.now();
         const metrics = await opts.onEpochEnd(epoch, model);
+        lap(phases, 'evalSeconds', t);
         for (const [key, value] of Object.entries(metrics)) {
           if (BUILTIN_KEYS.has(key)) throw new Error(`onEpochEnd metric '${key}' clashes with the curve's own field; rename it`);
           record[key] = value;
         }
       }
-      curve = [...curve, record];
       if (opts.checkpointDir) {
-        await saveCheckpoint(opts.checkpointDir, model, sgd.getState(), { epochsDone: epoch + 1, rng: rng.state(), curve, config });
+        // The checkpoint's own time is known only after it is written: the saved curve has it as 0
+        // for this epoch, the returned one has it measured.
+        const t = performance.now();
+        const saved = [...curve, withPhases(record, phases)];
+        await saveCheckpoint(opts.checkpointDir, model, sgd.getState(), { epochsDone: epoch + 1, rng: rng.state(), curve: saved, config });
+        lap(phases, 'checkpointSeconds', t);
       }
+      curve = [...curve, withPhases(record, phases)];
     }
     return { curve, resumedAt: start };
   } finally {

@@ -11,6 +11,7 @@ import { toFloatImages } from '../../domain/common/pixels.js';
 import { accuracy, predictLabels } from '../../domain/training/evaluate.js';
 import { NonFiniteLossError, train, type TrainOptions } from '../../domain/training/loop.js';
 import { quadrantImages } from './synthetic.js';
+import { EPOCH_PHASE_KEYS, EPOCH_TIMING_KEYS } from '../../domain/training/types.js';
 
 let root: string;
 beforeAll(async () => {
@@ -90,6 +91,30 @@ describe('train', () => {
     for (const r of curve) expect(r.imagesPerSecond).toBeGreaterThan(0);
   });
 
+  it('records where each epoch went: the in-loop phases add up to its seconds, evaluation and checkpoint apart', async () => {
+    const slowBatchMs = 15;
+    const slowEvalMs = 40;
+    const busy = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+    const { curve } = await train(tinyNet(), recipe({
+      epochs: 2,
+      checkpointDir: path.join(root, 'phases'),
+      // Preparation is the batch source's time: make each batch cost a known minimum.
+      batches: (_e, rng) => (function* () { for (const b of shuffledBatches(trainSet, 32, rng)) { busy(slowBatchMs); yield b; } })(),
+      onEpochEnd: async () => { busy(slowEvalMs); return {}; },
+    }));
+    for (const r of curve) {
+      for (const k of EPOCH_PHASE_KEYS) expect(r[k]).toBeGreaterThanOrEqual(0);
+      const inLoop = r.prepareSeconds + r.gradientSeconds + r.readSeconds + r.updateSeconds + r.otherSeconds;
+      expect(inLoop).toBeCloseTo(r.seconds, 6);
+      expect(r.gradientSeconds).toBeGreaterThan(0);
+      expect(r.evalSeconds).toBeGreaterThanOrEqual(slowEvalMs / 1000);
+      expect(r.checkpointSeconds).toBeGreaterThan(0);
+    }
+    // 128 images in batches of 32: four batches per epoch, each built when the loop asks for it.
+    expect(curve[0].prepareSeconds).toBeGreaterThanOrEqual((4 * slowBatchMs) / 1000);
+    expect(curve[0].gradientSeconds).toBeLessThan(curve[0].seconds);
+  });
+
   it('updates batch-norm moving statistics during the step (PyTorch momentum 0.1)', async () => {
     const model = buildModel('resnet20', { numClasses: 4, inputShape: [SIZE, SIZE, 3], seed: 3, width: 0.25 });
     const batch = toFloatImages(trainSet.images.subarray(0, 16 * SIZE * SIZE * 3), trainSet);
@@ -124,7 +149,8 @@ describe('train', () => {
     const b = await train(resumed, recipe({ checkpointDir: dir }));
     expect(b.resumedAt).toBe(1);
     expect(weightsOf(resumed)).toEqual(weightsOf(straight));
-    const strip = (c: typeof a.curve) => c.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
+    const timing = new Set<string>(EPOCH_TIMING_KEYS);
+    const strip = (c: typeof a.curve) => c.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k))));
     expect(strip(b.curve)).toEqual(strip(a.curve));
     expect((await readdir(dir)).sort()).toEqual(['LATEST', 'epoch-0003']);
 
