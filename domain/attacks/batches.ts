@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../common/rng.js';
 import type { ImageTransform } from '../common/types.js';
-import { stamp, type Trigger } from './trigger.js';
+import { stampInPlace, type Trigger } from './trigger.js';
 
 export interface TrainingImages {
   /** uint8 NHWC, 0-255. */
@@ -140,26 +140,21 @@ export function poisonedBatches(set: TrainingImages, o: BatchSourceOptions): (ep
     const order = rng.permutation(set.labels.length);
     for (let start = 0; start < order.length; start += o.batchSize) {
       const members = order.slice(start, start + o.batchSize);
+      // Augmentation, stamping and (where it has a pixel form) the enhanced layer all work on one
+      // float buffer in place, so a batch becomes a tensor once instead of once per operation.
       const pixels = augmentInto(set, members, o.augment, rng);
       const poisonedRows = members.flatMap((i, k) => (set.isPoisoned[i] ? [k] : []));
+      if (o.trigger && poisonedRows.length > 0) stampInPlace(pixels, poisonedRows, o.trigger);
+      const enhancedRows = o.enhanceTransform ? (o.enhanceBenign ? members.map((_, k) => k) : poisonedRows) : [];
+      const pixelForm = o.enhanceTransform?.pixels;
+      if (pixelForm && enhancedRows.length > 0) pixelForm(pixels, enhancedRows, [h, w, c], rng);
       const x = tf.tidy(() => {
-        const benign = tf.tensor4d(pixels, [members.length, h, w, c]);
-        const stamped = o.trigger && poisonedRows.length > 0 ? stampRows(benign, poisonedRows, o.trigger) : benign;
-        if (!o.enhanceTransform) return stamped;
-        const rows = o.enhanceBenign ? members.map((_, k) => k) : poisonedRows;
-        return transformRows(stamped, rows, o.enhanceTransform, rng);
+        const stamped = tf.tensor4d(pixels, [members.length, h, w, c]);
+        if (!o.enhanceTransform || pixelForm) return stamped;
+        return transformRows(stamped, enhancedRows, o.enhanceTransform, rng);
       });
       const y = tf.tensor1d(Int32Array.from(members, (i) => set.labels[i]), 'int32');
       yield { x, y };
     }
   }
-}
-
-function stampRows(x: tf.Tensor4D, rows: number[], trigger: Trigger): tf.Tensor4D {
-  return tf.tidy(() => {
-    const flags = new Uint8Array(x.shape[0]);
-    for (const r of rows) flags[r] = 1;
-    const choose = tf.tensor4d(flags, [x.shape[0], 1, 1, 1], 'bool');
-    return tf.where(choose, stamp(x, trigger), x) as tf.Tensor4D;
-  });
 }

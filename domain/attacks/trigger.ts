@@ -196,6 +196,29 @@ export function stamp(x: tf.Tensor4D, trigger: Trigger): tf.Tensor4D {
 }
 
 /**
+ * `stamp` on the listed rows of a float NHWC batch buffer, in place, for the training batches.
+ * Each product and sum is rounded to float32 as the tensor form rounds it, so the pixels are
+ * the same bit for bit; pixels where lambda is 0 are left alone (x * 1 + 0 * t is x).
+ */
+export function stampInPlace(images: Float32Array, rows: readonly number[], trigger: Trigger): void {
+  const size = trigger.pattern.length;
+  const additive = trigger.description.mode === 'additive';
+  const active: number[] = [];
+  for (let i = 0; i < size; i++) if (trigger.mask[i] !== 0) active.push(i);
+  const f = Math.fround;
+  const keep = Float32Array.from(active, (i) => f(1 - trigger.mask[i]));
+  const added = Float32Array.from(active, (i) => f(trigger.mask[i] * trigger.pattern[i]));
+  for (const row of rows) {
+    const base = row * size;
+    if (base + size > images.length) throw new RangeError(`stampInPlace: row ${row} is outside a buffer of ${images.length / size} images`);
+    for (let k = 0; k < active.length; k++) {
+      const at = base + active[k];
+      images[at] = additive ? Math.min(1, Math.max(0, f(images[at] + added[k]))) : f(f(images[at] * keep[k]) + added[k]);
+    }
+  }
+}
+
+/**
  * Moves a patch trigger by `dx` columns (positive: right) and `dy` rows (positive: down), keeping
  * its appearance (section 3.2, effect of location). Fails if it would leave the image.
  */

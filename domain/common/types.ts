@@ -22,4 +22,19 @@ export interface LabelledImages {
  * the enhanced attacks' random layer, camera simulation). It must return a new tensor
  * (never its input), keep values in [0, 1], and draw any randomness from `rng`.
  */
-export type ImageTransform = (x: tf.Tensor4D, rng: Rng) => tf.Tensor4D;
+export type ImageTransform = ((x: tf.Tensor4D, rng: Rng) => tf.Tensor4D) & {
+  /**
+   * The same transform on a float NHWC batch buffer, in place, for the training batches, where a
+   * tensor per image and per operation cost more than the arithmetic. It must draw the same random
+   * numbers in the same order as the tensor form and give the same pixels up to float rounding.
+   */
+  pixels?: PixelTransform;
+};
+
+/** An in-place transform of the listed rows (images) of a float [0, 1] NHWC batch buffer. */
+export type PixelTransform = (images: Float32Array, rows: readonly number[], shape: readonly [number, number, number], rng: Rng) => void;
+
+/** Gives a tensor transform its in-place pixel form (see ImageTransform.pixels). */
+export function withPixels(transform: (x: tf.Tensor4D, rng: Rng) => tf.Tensor4D, pixels: PixelTransform): ImageTransform {
+  return Object.assign(transform, { pixels });
+}

@@ -4,7 +4,9 @@
  * The factory table is a plain value, not global state: callers that add transforms
  * (camera simulation, rotation, scale) pass `{...builtinTransforms, mine: factory}`.
  */
-import type { ImageTransform } from '../common/types.js';
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../common/rng.js';
+import { withPixels, type ImageTransform, type PixelTransform } from '../common/types.js';
 import { randomFlip } from './flip.js';
 import { randomShrinkPad, fixedShrinkPad } from './shrinkpad.js';
 
@@ -61,7 +63,7 @@ export function composeTransforms(specs: readonly TransformSpec[], factories: Tr
     if (!factory) throw new RangeError(`transform #${i}: unknown type '${spec.type}' (allowed: ${Object.keys(factories).join(', ')})`);
     return factory(spec);
   });
-  return (x, rng) => {
+  const tensors = (x: tf.Tensor4D, rng: Rng) => {
     let current = x.clone();
     for (const step of steps) {
       const next = step(current, rng);
@@ -70,4 +72,10 @@ export function composeTransforms(specs: readonly TransformSpec[], factories: Tr
     }
     return current;
   };
+  // The in-place form exists only when every step has one; otherwise callers use the tensors.
+  const pixelSteps = steps.map((step) => step.pixels);
+  if (!pixelSteps.every((step): step is PixelTransform => step !== undefined)) return tensors;
+  return withPixels(tensors, (images, rows, shape, rng) => {
+    for (const step of pixelSteps) step(images, rows, shape, rng);
+  });
 }

@@ -3,7 +3,7 @@
  * every test image, and the first half of the enhanced attacks' random layer when drawn per image.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageTransform } from '../common/types.js';
+import { withPixels, type ImageTransform, type PixelTransform } from '../common/types.js';
 import type { Rng } from '../common/rng.js';
 
 /** Mirrors every image of an NHWC batch along its width axis. */
@@ -26,7 +26,32 @@ export function randomFlipWithDraws(x: tf.Tensor4D, p: number, rng: Rng): { imag
 /** The ImageTransform form of a per-image random flip with probability `p`. */
 export function randomFlip(p: number): ImageTransform {
   checkProbability(p);
-  return (x, rng) => randomFlipWithDraws(x, p, rng).images;
+  return withPixels((x, rng) => randomFlipWithDraws(x, p, rng).images, randomFlipPixels(p));
+}
+
+/** Mirrors one image (row `row` of an NHWC buffer) along its width, in place. */
+export function flipImageInPlace(images: Float32Array, row: number, [h, w, c]: readonly [number, number, number]): void {
+  const base = row * h * w * c;
+  for (let r = 0; r < h; r++) {
+    let left = base + r * w * c;
+    let right = left + (w - 1) * c;
+    for (; left < right; left += c, right -= c) {
+      for (let ch = 0; ch < c; ch++) {
+        const t = images[left + ch];
+        images[left + ch] = images[right + ch];
+        images[right + ch] = t;
+      }
+    }
+  }
+}
+
+/** randomFlip on a batch buffer: one draw per listed row, in order, as the tensor form draws. */
+export function randomFlipPixels(p: number): PixelTransform {
+  checkProbability(p);
+  return (images, rows, shape, rng) => {
+    const flipped = rows.map(() => rng.bool(p));
+    rows.forEach((row, k) => { if (flipped[k]) flipImageInPlace(images, row, shape); });
+  };
 }
 
 function checkProbability(p: number): void {
