@@ -26,8 +26,6 @@ export interface BackendInfo {
   tfjsVersion: string;
   simd?: boolean;
   threads?: number;
-  /** Our own SIMD kernels' arithmetic: fused multiply-add (relaxed SIMD) or plain. */
-  simdArithmetic?: string;
   /** Kernels this project registered on top of the backend's own. */
   trainingKernels?: string[];
   /** One readable line for logs and reports. */
@@ -68,8 +66,8 @@ async function loadOne(name: ConcreteBackend, importModule: (s: string) => Promi
   if (name === 'wasm') {
     const rt = await startWasm();
     return {
-      requested: name, name, tfBackend: 'wasm', tfjsVersion, simd: rt.simd, threads: rt.threads, simdArithmetic: rt.simdArithmetic, trainingKernels: rt.trainingKernels,
-      detail: `wasm (${rt.binary}, simd ${rt.simd ? 'on' : 'off'}, ${rt.simdArithmetic} SIMD in our kernels, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}), tfjs ${tfjsVersion}`,
+      requested: name, name, tfBackend: 'wasm', tfjsVersion, simd: rt.simd, threads: rt.threads, trainingKernels: rt.trainingKernels,
+      detail: `wasm (${rt.binary}, simd ${rt.simd ? 'on' : 'off'}, ${rt.threads} thread${rt.threads === 1 ? '' : 's'}), tfjs ${tfjsVersion}`,
     };
   }
   if (!(await tf.setBackend('cpu'))) throw new Error(`the pure-JS 'cpu' backend did not initialise`);
@@ -112,7 +110,6 @@ export function describeBackend(info: BackendInfo): Record<string, string | numb
   };
   if (info.simd !== undefined) out.simd = info.simd;
   if (info.threads !== undefined) out.threads = info.threads;
-  if (info.simdArithmetic !== undefined) out.simdArithmetic = info.simdArithmetic;
   if (info.trainingKernels) out.trainingKernels = info.trainingKernels;
   return out;
 }

@@ -9,13 +9,10 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { registerWasmTrainingKernels } from './register.js';
-import { simdArithmetic, type SimdArithmetic } from './relaxed-simd.js';
 
 export interface WasmRuntime {
   simd: boolean;
   threads: number;
-  /** 'relaxed' (fused multiply-add) or 'plain': see relaxed-simd.ts. */
-  simdArithmetic: SimdArithmetic;
   binary: string;
   trainingKernels: string[];
 }
@@ -41,5 +38,5 @@ export async function startWasm(): Promise<WasmRuntime> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const threadsSupported = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
   const binary = simd && threadsSupported ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
-  return { simd, threads: tfWasm.getThreadsCount(), binary, trainingKernels, simdArithmetic: simdArithmetic() };
+  return { simd, threads: tfWasm.getThreadsCount(), binary, trainingKernels };
 }

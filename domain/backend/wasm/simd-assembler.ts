@@ -87,8 +87,6 @@ export const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
-  /** Relaxed SIMD: a * b + c on the stack as a, b, c; fused (one rounding) where the CPU has FMA. */
-  f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
 };

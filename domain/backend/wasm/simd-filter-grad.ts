@@ -17,7 +17,6 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assemble, countUp, flushInto, I32, op, V128, whileLess, type FunctionDef } from './simd-assembler.js';
 import { heapAddress, instantiateOnHeap } from './simd-kernels.js';
 import type { TensorInfo } from './kernel-calls.js';
-import { simdArithmetic, type SimdArithmetic } from './relaxed-simd.js';
 
 const { get, set, i32 } = op;
 
@@ -35,7 +34,7 @@ const kernelName = (rows: number, vectors: number) => `taps_grad_${rows}x${vecto
  * rows (a multiple of `mr`), dy, colBytes (columns processed), ldBytes (row stride of dy and acc64,
  * in float32 bytes), images, outH, outWBytes, planeRowBytes, planeBytes, acc64.
  */
-function tapsGradFn(mr: number, nv: number, arithmetic: SimdArithmetic): FunctionDef {
+function tapsGradFn(mr: number, nv: number): FunctionDef {
   const [padded, rowOffsets, rows, dy, colBytes, ldBytes, images, outH, outWBytes, planeRowBytes, planeBytes, acc64] =
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   let next = 12;
@@ -54,10 +53,7 @@ function tapsGradFn(mr: number, nv: number, arithmetic: SimdArithmetic): Functio
       for (let j = 0; j < nv; j++) code.push(get(g), op.v128Load(16 * j), set(b[j]));
       for (let i = 0; i < mr; i++) {
         code.push(get(rowBase[i]), get(pix), op.i32Add, op.v128Load32Splat(4 * k), set(a));
-        for (let j = 0; j < nv; j++) {
-          if (arithmetic === 'relaxed') code.push(get(a), get(b[j]), get(acc[i][j]), op.f32x4RelaxedMadd, set(acc[i][j]));
-          else code.push(get(acc[i][j]), get(a), get(b[j]), op.f32x4Mul, op.f32x4Add, set(acc[i][j]));
-        }
+        for (let j = 0; j < nv; j++) code.push(get(acc[i][j]), get(a), get(b[j]), op.f32x4Mul, op.f32x4Add, set(acc[i][j]));
       }
       code.push(get(g), get(ldBytes), op.i32Add, set(g));
     }
@@ -98,16 +94,7 @@ function tapsGradFn(mr: number, nv: number, arithmetic: SimdArithmetic): Functio
 }
 
 const tileShapes = TILE_VECTORS.flatMap((nv) => Array.from({ length: MAX_TILE_ROWS }, (_, r) => [r + 1, nv] as const));
-// Compiled on first use, once per arithmetic: relaxed SIMD may need V8's flag turned on first.
-const compiled = new Map<SimdArithmetic, WebAssembly.Module>();
-function moduleFor(arithmetic: SimdArithmetic): WebAssembly.Module {
-  let module = compiled.get(arithmetic);
-  if (!module) {
-    module = new WebAssembly.Module(assemble(tileShapes.map(([mr, nv]) => tapsGradFn(mr, nv, arithmetic))));
-    compiled.set(arithmetic, module);
-  }
-  return module;
-}
+const compiled = new WebAssembly.Module(assemble(tileShapes.map(([mr, nv]) => tapsGradFn(mr, nv))));
 
 type TapsGradKernel = (
   padded: number, rowOffsets: number, rows: number, dy: number, colBytes: number, ldBytes: number,
@@ -133,7 +120,7 @@ export interface TapRows {
 export function accumulateTapsGradient(backend: BackendWasm, taps: TapRows, dy: TensorInfo, firstImage: number, images: number, acc: TensorInfo): void {
   const [, outH, outW, channels] = dy.shape;
   if (channels % 4 !== 0) throw new Error(`accumulateTapsGradient: dy [${dy.shape}] needs channels that are a multiple of 4`);
-  const k = instantiateOnHeap<Record<string, TapsGradKernel>>(backend, moduleFor(simdArithmetic()));
+  const k = instantiateOnHeap<Record<string, TapsGradKernel>>(backend, compiled);
   const bytes = 4;
   const ld = channels * bytes;
   const dyImage = heapAddress(backend, dy) + firstImage * outH * outW * ld;
