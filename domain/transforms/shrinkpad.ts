@@ -18,35 +18,17 @@ export interface ShrinkPadDraw extends PadOffset {
   size: number;
 }
 
-/** Bilinear resize of a batch to `height` x `width` with half-pixel centres (PyTorch align_corners=False). */
-export function resizeBilinearTorch(x: tf.Tensor4D, height: number, width: number): tf.Tensor4D {
-  return tf.image.resizeBilinear(x, [height, width], false, true);
-}
-
 /**
- * Applies ShrinkPad with one explicit draw per image. Images sharing a shrink size are resized
- * together; padding is per image since offsets differ.
+ * Applies ShrinkPad with one explicit draw per image, returning a new tensor. The arithmetic is
+ * shrinkPadPixels' on a copy of the batch: one pass over the pixels, where a tensor per image
+ * (resize, pad, stack) made the ShrinkPad defense cost more than the model it protects.
  */
 export function shrinkPadWithDraws(x: tf.Tensor4D, draws: ShrinkPadDraw[]): tf.Tensor4D {
-  const [n, h, w] = x.shape;
+  const [n, h, w, c] = x.shape;
   if (draws.length !== n) throw new RangeError(`shrinkPad: ${draws.length} draws for a batch of ${n} images`);
-  draws.forEach((d, i) => checkDraw(d, h, w, i));
-  return tf.tidy(() => {
-    const out: tf.Tensor3D[] = new Array(n);
-    const bySize = new Map<number, number[]>();
-    draws.forEach((d, i) => bySize.set(d.size, [...(bySize.get(d.size) ?? []), i]));
-    for (const [size, members] of bySize) {
-      const group = tf.gather(x, members);
-      const shrunk = size === 0 ? group : resizeBilinearTorch(group, h - size, w - size);
-      const parts = tf.unstack(shrunk) as tf.Tensor3D[];
-      members.forEach((imageIndex, k) => {
-        const { top, left } = draws[imageIndex];
-        out[imageIndex] = tf.pad(parts[k], [[top, size - top], [left, size - left], [0, 0]]);
-      });
-    }
-    // Bilinear weights are convex, but float rounding can step a hair outside [0, 1].
-    return tf.clipByValue(tf.stack(out), 0, 1) as tf.Tensor4D;
-  });
+  const pixels = Float32Array.from(x.dataSync());
+  shrinkPadPixels(pixels, Array.from({ length: n }, (_, i) => i), [h, w, c], draws);
+  return tf.tensor4d(pixels, [n, h, w, c]);
 }
 
 /** ShrinkPad-`size` with explicit offsets, one per image (tests, reproducible figures). */

@@ -1,7 +1,8 @@
 /**
  * The training batches use the in-place pixel forms of stamping and of the enhanced layer; these
  * tests hold them to the tensor forms: same random draws, same pixels (stamping bit for bit,
- * bilinear ShrinkPad to float rounding), whole batches included.
+ * bilinear ShrinkPad to float rounding), whole batches included. ShrinkPad's tensor form runs the
+ * pixel arithmetic too, so it is also held to resize-then-pad with tfjs ops.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -88,6 +89,23 @@ describe('pixel forms of the enhanced layer', () => {
     tf.dispose([x, y]);
   });
 
+  it('ShrinkPad equals resize-then-pad done with tfjs ops (a second route), every size from 0 to 5', () => {
+    const rng = new Rng('draws');
+    const draws = Array.from({ length: n }, (_, i) => {
+      const size = i % 6;
+      return { size, top: rng.int(0, size), left: rng.int(0, size) };
+    });
+    const x = tf.tensor4d(images, [n, H, W, C]);
+    const reference = tf.tidy(() => tf.stack(draws.map((d, i) => {
+      const one = tf.slice(x, [i, 0, 0, 0], [1, H, W, C]);
+      const shrunk = d.size === 0 ? one : tf.image.resizeBilinear(one, [H - d.size, W - d.size], false, true);
+      return tf.pad(tf.squeeze(shrunk, [0]), [[d.top, d.size - d.top], [d.left, d.size - d.left], [0, 0]]);
+    })).clipByValue(0, 1));
+    const ours = shrinkPadWithDraws(x, draws);
+    expect(maxDiff(ours.dataSync() as Float32Array, reference.dataSync() as Float32Array)).toBeLessThan(1e-6);
+    tf.dispose([x, reference, ours]);
+  });
+
   it('composeTransforms has a pixel form only when every step has one', () => {
     const composed = composeTransforms([{ type: 'flip', p: 0.5 }, { type: 'shrinkpad', maxSize: 3 }]);
     expect(composed.pixels).toBeDefined();
@@ -138,6 +156,7 @@ describe('poisonedBatches with and without the pixel form', () => {
     const trigger = badNetsTrigger({ imageShape: SHAPE, value: 255, alpha: 1 });
     const enhance = composeTransforms([{ type: 'flip', p: 0.5 }, { type: 'shrinkpad', maxSize: 4 }]);
     const tensorOnly: ImageTransform = (x, r) => enhance(x, r);
+    const tensorsBefore = tf.memory().numTensors;
     for (const enhanceBenign of [false, true]) {
       const options = { batchSize: 16, augment: { padding: 2, flipProbability: 0.5 }, trigger, enhanceBenign };
       const fast = [...poisonedBatches(set, { ...options, enhanceTransform: enhance })(0, new Rng('epoch'))];
@@ -149,5 +168,7 @@ describe('poisonedBatches with and without the pixel form', () => {
       });
       tf.dispose([...fast, ...slow].flatMap((b) => [b.x, b.y]));
     }
+    // Both paths leave nothing behind once their batches are disposed.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 });
