@@ -9,7 +9,9 @@
  * share of the epoch, the instance's img/s and its ratio to `bench:train`'s img/s alone.
  *
  * `--parallel 2` runs that many copies of each instance at once in child processes, as
- * `repro -j 2` runs two workers; the kernel figure is still measured alone first.
+ * `repro -j 2` runs two workers; the kernel figure is still measured alone first, then in that
+ * many processes at once, to tell what the kernels lose to sharing the machine from what the
+ * rest of a training loses.
  *
  * Data: the quick profile's shapes (15,000 training images, 32x32x3) drawn by the synthetic
  * generator, unless `--data DIR` names a data artifact (real CIFAR-10, for instance). The
@@ -139,21 +141,30 @@ async function profileInstance(id: string, params: JsonObject, data: string, opt
   };
 }
 
-/** Runs `copies` child processes of this script at once, each profiling `id`, and collects their results. */
-async function parallelCopies(id: string, copies: number, opts: Options, data: string): Promise<InstanceProfile[]> {
+/** Runs `copies` child processes of this script at once with `args` and parses each one's last JSON line. */
+async function childrenAtOnce<T>(copies: number, args: string[]): Promise<T[]> {
   const script = fileURLToPath(import.meta.url);
-  const runs = Array.from({ length: copies }, () => new Promise<InstanceProfile>((resolve, reject) => {
-    const args = ['--import', 'tsx', script, '--child', '--ids', id, '--epochs', String(opts.epochs), '--profile', opts.profile, '--data', data];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return Promise.all(Array.from({ length: copies }, () => new Promise<T>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += String(d); });
     child.on('exit', (code) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0) reject(new Error(`child profiling ${id} exited with ${code}`));
-      else resolve((JSON.parse(last) as { instances: InstanceProfile[] }).instances[0]);
+      if (code !== 0) reject(new Error(`child ${args.join(' ')} exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as T);
     });
-  }));
-  return Promise.all(runs);
+  })));
+}
+
+/** `copies` copies of the train instance `id` at once, as `repro -j copies` runs them. */
+async function parallelCopies(id: string, copies: number, opts: Options, data: string): Promise<InstanceProfile[]> {
+  const results = await childrenAtOnce<{ instances: InstanceProfile[] }>(copies, ['--child', '--ids', id, '--epochs', String(opts.epochs), '--profile', opts.profile, '--data', data]);
+  return results.map((r) => r.instances[0]);
+}
+
+/** bench:train's synthetic step in `copies` processes at once: what the kernels alone lose to running side by side. */
+async function parallelKernels(model: string, batch: number, copies: number): Promise<number[]> {
+  const results = await childrenAtOnce<{ trainImgPerS: number }>(copies, ['--child-kernel', model, '--batch', String(batch)]);
+  return results.map((r) => r.trainImgPerS);
 }
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -169,13 +180,14 @@ function phaseRows(r: InstanceProfile): string[] {
   ];
 }
 
-function report(kernelImgPerS: number, kernelModel: string, alone: InstanceProfile[], parallel: InstanceProfile[][], copies: number, backend: string, date: string): string {
+function report(kernelImgPerS: number, kernelsSideBySide: number[], kernelModel: string, alone: InstanceProfile[], parallel: InstanceProfile[][], copies: number, backend: string, date: string): string {
   const lines = [
     SECTION_START,
     '## A training instance against its kernels (`npm run bench:train-profile`)',
     '',
     `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)} at the end, Node ${process.version}; backend: ${backend}; ${date}.`,
-    `Kernel speed: \`bench:train\`'s synthetic step on ${kernelModel}, measured alone in this run: **${round(kernelImgPerS)} img/s**.`,
+    `Kernel speed: \`bench:train\`'s synthetic step on ${kernelModel}, alone, the better of a measurement at the start and one at the end of this run: **${round(kernelImgPerS)} img/s**` +
+      (kernelsSideBySide.length > 0 ? `; ${kernelsSideBySide.length} copies of it at once: ${kernelsSideBySide.map((v) => round(v)).join(' and ')} img/s (${kernelsSideBySide.map((v) => pct(v, kernelImgPerS)).join(' and ')} of alone), what sharing the machine costs the kernels themselves.` : '.'),
     '',
     '| instance | run | epochs | img/s | of bench:train | prepare | gradient | read | update | other | GC | eval + checkpoint per epoch |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -199,6 +211,8 @@ async function main(): Promise<void> {
       profile: { type: 'string', default: 'quick' },
       data: { type: 'string' },
       child: { type: 'boolean', default: false },
+      'child-kernel': { type: 'string' },
+      batch: { type: 'string', default: '128' },
       out: { type: 'string', default: 'BENCHMARKS.md' },
       'no-write': { type: 'boolean', default: false },
     },
@@ -211,6 +225,11 @@ async function main(): Promise<void> {
   const ids = values.ids ? values.ids.split(',') : DEFAULT_IDS;
   const params = await quickParams(opts.profile).catch((e: Error) => fail(e.message));
   const info = await selectBackend('wasm');
+  if (values['child-kernel']) {
+    const model = values['child-kernel'];
+    console.log(JSON.stringify({ trainImgPerS: measure(model, Number(values.batch), 8, new Rng('bench-train').fork(model)).trainImgPerS }));
+    return;
+  }
   const scratch = await mkdtemp(join(tmpdir(), 'train-profile-'));
   try {
     const data = await dataDir(params, opts, scratch);
@@ -224,29 +243,37 @@ async function main(): Promise<void> {
     const first = trainStage.instances(params).find((i) => i.id === ids[0]);
     if (!first) fail(`no train instance '${ids[0]}' in profile ${opts.profile}`);
     const kernelModel = first.params.width !== null ? `${first.params.arch}@${first.params.width}` : first.params.arch;
-    const kernel = measure(kernelModel, first.params.recipe.batchSize, 8, new Rng('bench-train').fork(kernelModel));
-    console.log(`bench:train ${kernelModel}: ${kernel.trainImgPerS} img/s alone`);
+    const kernelAlone = () => measure(kernelModel, first.params.recipe.batchSize, 8, new Rng('bench-train').fork(kernelModel)).trainImgPerS;
+    const kernelFirst = kernelAlone();
+    console.log(`bench:train ${kernelModel}: ${kernelFirst} img/s alone`);
+    const kernelsSideBySide = copies > 1 ? await parallelKernels(kernelModel, first.params.recipe.batchSize, copies) : [];
+    if (copies > 1) console.log(`bench:train ${kernelModel}, ${copies} processes at once: ${kernelsSideBySide.join(', ')} img/s`);
     const alone: InstanceProfile[] = [];
     const parallel: InstanceProfile[][] = [];
     for (const id of ids) {
       const r = await profileInstance(id, params, data, opts, scratch);
       alone.push(r);
-      console.log(`${id} alone: ${round(r.imagesPerSecond)} img/s (${pct(r.imagesPerSecond, kernel.trainImgPerS)} of bench:train); ` +
+      console.log(`${id} alone: ${round(r.imagesPerSecond)} img/s (${pct(r.imagesPerSecond, kernelFirst)} of bench:train at the start); ` +
         EPOCH_PHASE_KEYS.map((k) => `${k} ${round(r.phases[k], 2)}`).join(', ') + `, gc ${round(r.gcSeconds, 2)}`);
       if (copies > 1) {
         const rs = await parallelCopies(id, copies, opts, data);
         parallel.push(rs);
         for (const [k, q] of rs.entries()) {
-          console.log(`${id} copy ${k + 1}/${copies}: ${round(q.imagesPerSecond)} img/s (${pct(q.imagesPerSecond, kernel.trainImgPerS)}); ` +
+          console.log(`${id} copy ${k + 1}/${copies}: ${round(q.imagesPerSecond)} img/s (${pct(q.imagesPerSecond, kernelFirst)}); ` +
             EPOCH_PHASE_KEYS.map((key) => `${key} ${round(q.phases[key], 2)}`).join(', ') + `, gc ${round(q.gcSeconds, 2)}`);
         }
       }
     }
+    // Measured again at the end, and the better figure kept: a neighbour's burst during one
+    // measurement would otherwise make every ratio look better than it is.
+    const kernelLast = kernelAlone();
+    const kernel = { trainImgPerS: Math.max(kernelFirst, kernelLast), first: kernelFirst, last: kernelLast };
+    console.log(`bench:train ${kernelModel} again: ${kernelLast} img/s alone; ratios use ${kernel.trainImgPerS}`);
     const date = new Date().toISOString();
-    const table = report(kernel.trainImgPerS, kernelModel, alone, parallel, copies, info.detail, date);
+    const table = report(kernel.trainImgPerS, kernelsSideBySide, kernelModel, alone, parallel, copies, info.detail, date);
     console.log(table);
     if (!values['no-write']) await writeMarkedSection(values.out!, SECTION_START, SECTION_END, table);
-    console.log(JSON.stringify({ date, backend: describeBackend(info), cpus: os.cpus().length, kernel: { model: kernelModel, trainImgPerS: kernel.trainImgPerS }, alone, parallel }));
+    console.log(JSON.stringify({ date, backend: describeBackend(info), cpus: os.cpus().length, kernel: { model: kernelModel, ...kernel, sideBySide: kernelsSideBySide }, alone, parallel }));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
