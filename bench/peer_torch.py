@@ -9,6 +9,7 @@ repetitions after one warm-up. Needs only Debian's python3-torch. Prints one JSO
 """
 import argparse
 import json
+import math
 import resource
 import sys
 import time
@@ -22,7 +23,8 @@ VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512
 
 
 def scaled(channels, width):
-    return max(1, round(channels * width))
+    # Halves round up, as JavaScript's Math.round does in domain/models/blocks.ts (Python's round goes to even).
+    return max(1, math.floor(channels * width + 0.5))
 
 
 class Vgg(nn.Module):

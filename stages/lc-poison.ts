@@ -10,10 +10,10 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
+import type { Json, JsonObject, StageContext, StageInstance, StageKind } from '../engine/stage.js';
 import { dataId, trainId } from './ids.js';
 import { replicateSeeds } from './replicates.js';
-import { lcPoisonId, poisonSeed, readPlan, recipeFor, throttledProgress, usedAttacks, widthFor, writeCurve, type TrainStageParams } from './train.js';
+import { lcPoisonId, poisonSeed, readPlan, recipeFor, splitCurve, throttledProgress, usedAttacks, widthFor, writeCurve, type TrainStageParams } from './train.js';
 import { Rng } from '../domain/common/rng.js';
 import { readNpy, writeNpy } from '../domain/common/npy.js';
 import { gatherPixels } from '../domain/common/pixels.js';
@@ -83,7 +83,10 @@ async function adversarialSurrogate(ctx: StageContext<LcPoisonParams>, shape: [n
   });
   await fs.mkdir(join(ctx.outDir, 'surrogate'), { recursive: true });
   await saveModel(model, join(ctx.outDir, 'surrogate'));
-  await writeCurve(join(ctx.outDir, 'surrogate'), result.curve);
+  // Results to the artifact, wall-clock timings to meta.json, as the train stage does.
+  const { results, timings } = splitCurve(result.curve);
+  await writeCurve(join(ctx.outDir, 'surrogate'), results);
+  ctx.recordMeta({ surrogateEpochTimings: timings as unknown as Json[] });
   return model;
 }
 

@@ -125,6 +125,9 @@ function checkOptions(set: TrainingImages, o: BatchSourceOptions): void {
   if (!Number.isInteger(o.augment.padding) || o.augment.padding < 0 || o.augment.padding >= Math.min(h, w)) throw new RangeError(`augment padding must be an integer in 0..${Math.min(h, w) - 1}, got ${o.augment.padding}`);
   if (!(o.augment.flipProbability >= 0 && o.augment.flipProbability <= 1)) throw new RangeError(`augment flipProbability must be in [0, 1], got ${o.augment.flipProbability}`);
   if (set.isPoisoned.some((v) => v === 1) && !o.trigger) throw new RangeError('the training set has poisoned images but no trigger was given');
+  if (o.trigger && o.trigger.shape.join('x') !== [h, w, c].join('x')) {
+    throw new RangeError(`the trigger is for ${o.trigger.shape.join('x')} images, the training images are ${h}x${w}x${c}`);
+  }
 }
 
 /**
@@ -144,7 +147,7 @@ export function poisonedBatches(set: TrainingImages, o: BatchSourceOptions): (ep
       // float buffer in place, so a batch becomes a tensor once instead of once per operation.
       const pixels = augmentInto(set, members, o.augment, rng);
       const poisonedRows = members.flatMap((i, k) => (set.isPoisoned[i] ? [k] : []));
-      if (o.trigger && poisonedRows.length > 0) stampInPlace(pixels, poisonedRows, o.trigger);
+      if (o.trigger && poisonedRows.length > 0) stampInPlace(pixels, poisonedRows, [h, w, c], o.trigger);
       const enhancedRows = o.enhanceTransform ? (o.enhanceBenign ? members.map((_, k) => k) : poisonedRows) : [];
       const pixelForm = o.enhanceTransform?.pixels;
       if (pixelForm && enhancedRows.length > 0) pixelForm(pixels, enhancedRows, [h, w, c], rng);

@@ -200,8 +200,11 @@ export function stamp(x: tf.Tensor4D, trigger: Trigger): tf.Tensor4D {
  * Each product and sum is rounded to float32 as the tensor form rounds it, so the pixels are
  * the same bit for bit; pixels where lambda is 0 are left alone (x * 1 + 0 * t is x).
  */
-export function stampInPlace(images: Float32Array, rows: readonly number[], trigger: Trigger): void {
-  const size = trigger.pattern.length;
+export function stampInPlace(images: Float32Array, rows: readonly number[], shape: readonly [number, number, number], trigger: Trigger): void {
+  const [h, w, c] = shape;
+  const [th, tw, tc] = trigger.shape;
+  if (h !== th || w !== tw || c !== tc) throw new RangeError(`trigger is for ${th}x${tw}x${tc} images, batch has ${h}x${w}x${c}`);
+  const size = h * w * c;
   const additive = trigger.description.mode === 'additive';
   const active: number[] = [];
   for (let i = 0; i < size; i++) if (trigger.mask[i] !== 0) active.push(i);

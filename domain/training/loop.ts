@@ -173,30 +173,36 @@ export async function train(model: tf.LayersModel, opts: TrainOptions): Promise<
       let correct = 0;
       let b = 0;
       const iterator = source[Symbol.iterator]();
-      for (;;) {
-        let t = performance.now();
-        const next = iterator.next();
-        t = lap(phases, 'prepareSeconds', t);
-        if (next.done) break;
-        const batch = next.value;
-        try {
-          opts.signal?.throwIfAborted();
-          const n = batch.x.shape[0];
-          if (n > opts.batchSize) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based) has ${n} images, more than batchSize ${opts.batchSize}`);
-          if (batch.y.shape[0] !== n) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based): ${n} images but ${batch.y.shape[0]} labels`);
-          const step = trainStep(model, params, sgd, batch, lr, phases);
-          if (!Number.isFinite(step.loss)) throw new NonFiniteLossError(epoch, b, step.loss);
-          images += n;
-          lossSum += step.loss * n;
-          correct += step.correct;
-        } finally {
-          tf.dispose([batch.x, batch.y]);
+      // Driven by hand to time each batch's building; on an error or abort the source is closed as
+      // for..of would close it, so that generators run their finally blocks (and dispose tensors).
+      try {
+        for (;;) {
+          let t = performance.now();
+          const next = iterator.next();
+          t = lap(phases, 'prepareSeconds', t);
+          if (next.done) break;
+          const batch = next.value;
+          try {
+            opts.signal?.throwIfAborted();
+            const n = batch.x.shape[0];
+            if (n > opts.batchSize) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based) has ${n} images, more than batchSize ${opts.batchSize}`);
+            if (batch.y.shape[0] !== n) throw new RangeError(`batch ${b} of epoch ${epoch} (0-based): ${n} images but ${batch.y.shape[0]} labels`);
+            const step = trainStep(model, params, sgd, batch, lr, phases);
+            if (!Number.isFinite(step.loss)) throw new NonFiniteLossError(epoch, b, step.loss);
+            images += n;
+            lossSum += step.loss * n;
+            correct += step.correct;
+          } finally {
+            tf.dispose([batch.x, batch.y]);
+          }
+          const elapsed = (performance.now() - t0) / 1000;
+          opts.progress?.({ epoch, epochs: opts.epochs, batch: b, batches, loss: lossSum / images, imagesPerSecond: images / elapsed });
+          b += 1;
+          // Let the event loop run, so that progress messages go out and an abort can arrive mid-epoch.
+          await yieldToEventLoop();
         }
-        const elapsed = (performance.now() - t0) / 1000;
-        opts.progress?.({ epoch, epochs: opts.epochs, batch: b, batches, loss: lossSum / images, imagesPerSecond: images / elapsed });
-        b += 1;
-        // Let the event loop run, so that progress messages go out and an abort can arrive mid-epoch.
-        await yieldToEventLoop();
+      } finally {
+        iterator.return?.();
       }
       if (images === 0) throw new Error(`epoch ${epoch} (0-based) had no batches`);
       const loopMs = performance.now() - t0;

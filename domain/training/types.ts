@@ -16,7 +16,8 @@ export interface EpochRecord {
 /**
  * Where an epoch's wall time went, in seconds, as the loop measured it (recorded with every
  * epoch so that a slow run can be told apart from slow kernels):
- * - prepareSeconds: building batches (sampling, augmentation, stamping, transforms, tensor creation);
+ * - prepareSeconds: building batches (sampling, augmentation, stamping, transforms, tensor creation;
+ *   for an adversarially trained surrogate, its PGD attack too, which the batch source runs);
  * - gradientSeconds: the forward and backward pass (the kernels; wasm runs them synchronously);
  * - readSeconds: reading the loss and the count of right answers back;
  * - updateSeconds: the SGD update;

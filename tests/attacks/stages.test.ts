@@ -15,6 +15,7 @@ import { loadModel } from '../../domain/models/io.js';
 import { loadTrigger } from '../../domain/attacks/trigger-io.js';
 import trainStage from '../../stages/train.js';
 import lcPoisonStage from '../../stages/lc-poison.js';
+import { EPOCH_TIMING_KEYS } from '../../domain/training/types.js';
 import uapStage from '../../stages/uap.js';
 
 beforeAll(async () => {
@@ -182,6 +183,11 @@ describe('attack stages', () => {
     const curve = JSON.parse(await readFile(join(badnets.dir, 'curve.json'), 'utf8'));
     expect(curve.length).toBe(2);
     expect(Object.keys(curve[0])).toEqual(expect.arrayContaining(['loss', 'testAcc', 'asr', 'targetRateClean']));
+    // Wall-clock figures and the epoch's phases go to meta.json, never into the curve files.
+    for (const key of EPOCH_TIMING_KEYS) expect(Object.keys(curve[0])).not.toContain(key);
+    const timings = badnets.extra.epochTimings as Array<Record<string, number>>;
+    for (const key of EPOCH_TIMING_KEYS) expect(timings[0][key], key).toBeGreaterThanOrEqual(0);
+    expect(timings[0].gradientSeconds).toBeGreaterThan(0);
     const indices = await readNpy(join(badnets.dir, 'poisoned_indices.npy'));
     expect(indices.data.length).toBe(20);
     expect((await loadTrigger(badnets.dir)).description.kind).toBe('badnets');

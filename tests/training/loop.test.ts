@@ -93,7 +93,7 @@ describe('train', () => {
 
   it('records where each epoch went: the in-loop phases add up to its seconds, evaluation and checkpoint apart', async () => {
     const slowBatchMs = 15;
-    const slowEvalMs = 40;
+    const slowEvalMs = 150;
     const busy = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
     const { curve } = await train(tinyNet(), recipe({
       epochs: 2,
@@ -108,11 +108,46 @@ describe('train', () => {
       expect(inLoop).toBeCloseTo(r.seconds, 6);
       expect(r.gradientSeconds).toBeGreaterThan(0);
       expect(r.evalSeconds).toBeGreaterThanOrEqual(slowEvalMs / 1000);
+      // Evaluation is outside the epoch's seconds (and so outside img/s), not hidden in 'other'.
+      expect(r.otherSeconds).toBeLessThan(slowEvalMs / 1000);
       expect(r.checkpointSeconds).toBeGreaterThan(0);
     }
     // 128 images in batches of 32: four batches per epoch, each built when the loop asks for it.
     expect(curve[0].prepareSeconds).toBeGreaterThanOrEqual((4 * slowBatchMs) / 1000);
     expect(curve[0].gradientSeconds).toBeLessThan(curve[0].seconds);
+  });
+
+  it('closes the batch source when a step fails or the run is aborted, so its tensors are freed', async () => {
+    for (const failure of ['abort', 'bad batch'] as const) {
+      let closed = false;
+      const controller = new AbortController();
+      const before = tf.memory().numTensors;
+      const source = (_e: number, rng: Rng) => (function* () {
+        try {
+          let k = 0;
+          for (const b of shuffledBatches(trainSet, 32, rng)) {
+            // A batch source like adversarialBatches keeps a tensor of its own across the yield.
+            const own = tf.zeros([1]);
+            try {
+              if (failure === 'bad batch' && k === 1) yield { x: b.x, y: tf.zeros([3], 'int32') as tf.Tensor1D };
+              else yield b;
+            } finally {
+              own.dispose();
+            }
+            k += 1;
+          }
+        } finally {
+          closed = true;
+        }
+      })();
+      const run = train(tinyNet(), recipe({
+        epochs: 1, signal: controller.signal, batches: source,
+        progress: (p) => { if (failure === 'abort' && p.batch === 0) controller.abort(); },
+      }));
+      await expect(run).rejects.toThrow(failure === 'abort' ? /abort/i : /labels/);
+      expect(closed, failure).toBe(true);
+      expect(tf.memory().numTensors, failure).toBe(before);
+    }
   });
 
   it('updates batch-norm moving statistics during the step (PyTorch momentum 0.1)', async () => {

@@ -131,7 +131,7 @@ describe('stampInPlace', () => {
     };
     for (const trigger of [blended, additive]) {
       const buffer = images.slice();
-      stampInPlace(buffer, [1, 3], trigger);
+      stampInPlace(buffer, [1, 3], SHAPE, trigger);
       const x = tf.tensor4d(images, [n, H, W, C]);
       const stamped = stamp(x, trigger);
       const want = stamped.dataSync();
@@ -140,6 +140,15 @@ describe('stampInPlace', () => {
       for (const row of [0, 2]) expect(Array.from(buffer.subarray(row * size, (row + 1) * size))).toEqual(Array.from(images.subarray(row * size, (row + 1) * size)));
       tf.dispose([x, stamped]);
     }
+  });
+});
+
+describe('a trigger made for other images', () => {
+  it('is refused by stampInPlace and by the batch source, naming both shapes', () => {
+    const other = badNetsTrigger({ imageShape: [W, H, C], value: 255, alpha: 1 });
+    expect(() => stampInPlace(randomImages(2, 'x'), [0], SHAPE, other)).toThrow(/trigger is for 10x12x3 images, batch has 12x10x3/);
+    const set: TrainingImages = { images: new Uint8Array(4 * H * W * C), labels: new Uint8Array(4), isPoisoned: Uint8Array.from([1, 0, 0, 0]), shape: SHAPE };
+    expect(() => poisonedBatches(set, { batchSize: 2, augment: { padding: 0, flipProbability: 0 }, trigger: other })).toThrow(/trigger is for 10x12x3 images, the training images are 12x10x3/);
   });
 });
 
@@ -155,6 +164,8 @@ describe('poisonedBatches with and without the pixel form', () => {
     };
     const trigger = badNetsTrigger({ imageShape: SHAPE, value: 255, alpha: 1 });
     const enhance = composeTransforms([{ type: 'flip', p: 0.5 }, { type: 'shrinkpad', maxSize: 4 }]);
+    // The enhanced layer without its pixel form, i.e. through tensors (stamping is in place on both
+    // paths: stampInPlace is held to the tensor stamp above).
     const tensorOnly: ImageTransform = (x, r) => enhance(x, r);
     const tensorsBefore = tf.memory().numTensors;
     for (const enhanceBenign of [false, true]) {
