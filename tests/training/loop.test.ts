@@ -121,6 +121,7 @@ describe('train', () => {
     for (const failure of ['abort', 'bad batch'] as const) {
       let closed = false;
       const controller = new AbortController();
+      const model = tinyNet();
       const before = tf.memory().numTensors;
       const source = (_e: number, rng: Rng) => (function* () {
         try {
@@ -129,8 +130,10 @@ describe('train', () => {
             // A batch source like adversarialBatches keeps a tensor of its own across the yield.
             const own = tf.zeros([1]);
             try {
-              if (failure === 'bad batch' && k === 1) yield { x: b.x, y: tf.zeros([3], 'int32') as tf.Tensor1D };
-              else yield b;
+              if (failure === 'bad batch' && k === 1) {
+                b.y.dispose();
+                yield { x: b.x, y: tf.zeros([3], 'int32') as tf.Tensor1D };
+              } else yield b;
             } finally {
               own.dispose();
             }
@@ -140,13 +143,14 @@ describe('train', () => {
           closed = true;
         }
       })();
-      const run = train(tinyNet(), recipe({
+      const run = train(model, recipe({
         epochs: 1, signal: controller.signal, batches: source,
         progress: (p) => { if (failure === 'abort' && p.batch === 0) controller.abort(); },
       }));
       await expect(run).rejects.toThrow(failure === 'abort' ? /abort/i : /labels/);
       expect(closed, failure).toBe(true);
       expect(tf.memory().numTensors, failure).toBe(before);
+      model.dispose();
     }
   });
 
