@@ -59,9 +59,10 @@ function runTorch(python: string, models: string[], batch: number, reps: number)
 
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
-interface Spread { best: number; min: number; max: number }
-const spread = (values: number[]): Spread => ({ best: Math.max(...values), min: Math.min(...values), max: Math.max(...values) });
-const cell = (s: Spread) => (s.min === s.max ? `${s.best}` : `${s.best} (${s.min}-${s.max})`);
+/** Trials of one figure: the best (highest img/s) is `max`. */
+interface Spread { min: number; max: number }
+const spread = (values: number[]): Spread => ({ min: Math.min(...values), max: Math.max(...values) });
+const cell = (s: Spread) => (s.min === s.max ? `${s.max}` : `${s.max} (${s.min}-${s.max})`);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -105,8 +106,8 @@ async function main(): Promise<void> {
     const theirsForward = spread(theirsTrials.map((t) => t[k].forwardImgPerS));
     return {
       model,
-      ours, theirs, ratio: round(ours.best / theirs.best),
-      oursForward, theirsForward, ratioForward: round(oursForward.best / theirsForward.best),
+      ours, theirs, ratio: round(ours.max / theirs.max),
+      oursForward, theirsForward, ratioForward: round(oursForward.max / theirsForward.max),
     };
   });
   const date = new Date().toISOString();

@@ -10,7 +10,6 @@ repetitions after one warm-up. Needs only Debian's python3-torch. Prints one JSO
 import argparse
 import json
 import math
-import resource
 import sys
 import time
 
@@ -120,20 +119,14 @@ def build(spec):
     return make(float(width) if width else default)
 
 
-def cpu_seconds():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 def best_of(reps, f):
     f()  # warm-up: allocator, oneDNN primitive creation
-    wall, cpu = float("inf"), float("inf")
+    wall = float("inf")
     for _ in range(reps):
-        c0, t0 = cpu_seconds(), time.perf_counter()
+        t0 = time.perf_counter()
         f()
         wall = min(wall, time.perf_counter() - t0)
-        cpu = min(cpu, cpu_seconds() - c0)
-    return wall, cpu
+    return wall
 
 
 def measure(spec, batch, reps):
@@ -156,13 +149,9 @@ def measure(spec, batch, reps):
         with torch.no_grad():
             model(x).sum().item()
 
-    fwd_wall, fwd_cpu = best_of(reps, forward)
-    trn_wall, trn_cpu = best_of(reps, step)
-    return {
-        "arch": spec, "batch": batch, "reps": reps,
-        "forwardImgPerS": round(batch / fwd_wall, 1), "trainImgPerS": round(batch / trn_wall, 1),
-        "forwardImgPerCpuS": round(batch / fwd_cpu, 1), "trainImgPerCpuS": round(batch / trn_cpu, 1),
-    }
+    fwd = best_of(reps, forward)
+    trn = best_of(reps, step)
+    return {"arch": spec, "batch": batch, "reps": reps, "forwardImgPerS": round(batch / fwd, 1), "trainImgPerS": round(batch / trn, 1)}
 
 
 def main():

@@ -170,16 +170,6 @@ async function parallelKernels(model: string, batch: number, copies: number): Pr
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const pct = (part: number, whole: number) => `${round((100 * part) / whole)}%`;
 
-function phaseRows(r: InstanceProfile): string[] {
-  const inLoop: EpochPhase[] = ['prepareSeconds', 'gradientSeconds', 'readSeconds', 'updateSeconds', 'otherSeconds'];
-  return [
-    ...inLoop.map((k) => `| ${k.replace('Seconds', '')} | ${round(r.phases[k], 2)} | ${pct(r.phases[k], r.loopSeconds)} |`),
-    `| (garbage collection, inside the phases above) | ${round(r.gcSeconds, 2)} | ${pct(r.gcSeconds, r.loopSeconds)} |`,
-    `| eval, after the epoch | ${round(r.phases.evalSeconds, 2)} | (${pct(r.phases.evalSeconds, r.loopSeconds)} more) |`,
-    `| checkpoint, after the epoch | ${round(r.phases.checkpointSeconds, 2)} | (${pct(r.phases.checkpointSeconds, r.loopSeconds)} more) |`,
-  ];
-}
-
 function report(kernelImgPerS: number, kernelsSideBySide: number[], kernelModel: string, alone: InstanceProfile[], parallel: InstanceProfile[][], copies: number, backend: string, date: string): string {
   const lines = [
     SECTION_START,

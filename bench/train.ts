@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Rng } from '../domain/common/rng.js';

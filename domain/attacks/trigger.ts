@@ -182,11 +182,14 @@ export function perturbationTrigger(delta: Float32Array, imageShape: [number, nu
   };
 }
 
-/** Stamps the trigger on every image of an NHWC batch in [0, 1] (eq. 1, or its additive form). */
-export function stamp(x: tf.Tensor4D, trigger: Trigger): tf.Tensor4D {
-  const [, h, w, c] = x.shape;
+function checkTriggerFits(trigger: Trigger, [h, w, c]: readonly [number, number, number]): void {
   const [th, tw, tc] = trigger.shape;
   if (h !== th || w !== tw || c !== tc) throw new RangeError(`trigger is for ${th}x${tw}x${tc} images, batch has ${h}x${w}x${c}`);
+}
+
+/** Stamps the trigger on every image of an NHWC batch in [0, 1] (eq. 1, or its additive form). */
+export function stamp(x: tf.Tensor4D, trigger: Trigger): tf.Tensor4D {
+  checkTriggerFits(trigger, [x.shape[1], x.shape[2], x.shape[3]]);
   return tf.tidy(() => {
     const t = tf.tensor3d(trigger.pattern, trigger.shape);
     const lambda = tf.tensor3d(trigger.mask, trigger.shape);
@@ -201,10 +204,8 @@ export function stamp(x: tf.Tensor4D, trigger: Trigger): tf.Tensor4D {
  * the same bit for bit; pixels where lambda is 0 are left alone (x * 1 + 0 * t is x).
  */
 export function stampInPlace(images: Float32Array, rows: readonly number[], shape: readonly [number, number, number], trigger: Trigger): void {
-  const [h, w, c] = shape;
-  const [th, tw, tc] = trigger.shape;
-  if (h !== th || w !== tw || c !== tc) throw new RangeError(`trigger is for ${th}x${tw}x${tc} images, batch has ${h}x${w}x${c}`);
-  const size = h * w * c;
+  checkTriggerFits(trigger, shape);
+  const size = shape[0] * shape[1] * shape[2];
   const additive = trigger.description.mode === 'additive';
   const active: number[] = [];
   for (let i = 0; i < size; i++) if (trigger.mask[i] !== 0) active.push(i);
